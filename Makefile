@@ -1,0 +1,61 @@
+# The two commands: `make run` (demo, SQLite, http://127.0.0.1:5000) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The PostgreSQL server the suite runs on a second time (a fresh database per run).
+TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+SYSTEM_TEST_PACKAGES := slapd ldap-utils chromium
+
+.PHONY: run test install install-test system-test-deps lint fmt translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(FLASK) db upgrade
+	@if [ -z "$$INTRANET_LDAP_URL" ]; then $(FLASK) demo load; fi
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Debian packages the tests drive for real: OpenLDAP's slapd, its client tools, Chromium.
+system-test-deps:
+	@missing=""; \
+	for pkg in $(SYSTEM_TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+test: install-test system-test-deps
+	@TEST_PG_URL="$(TEST_PG_URL)" BIN="$(BIN)" bash tests/run-suites.sh
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d intranet/translations || true
+
+clean:
+	rm -rf $(VENV) .pytest_cache

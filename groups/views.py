@@ -1,0 +1,4 @@
+from flask import Blueprint
+
+# Registered now so later work only adds routes; it has none yet (no placeholder pages).
+bp = Blueprint("groups", __name__, url_prefix="/groups")

@@ -1,0 +1,71 @@
+"""Ting: the application factory and the core every domain builds on."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import ConfigError, load_config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATES))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    load_config(app, test_config)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    if app.config.get("PROXY_FIX_X_FOR"):
+        hops = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    _init_login(app)
+
+    from . import errors, security, views
+
+    security.init_security(app)
+    errors.init_errors(app)
+    app.register_blueprint(views.bp)
+
+    import auth
+    import groups
+    import search
+    import suggestions
+
+    auth.init_app(app)
+    app.register_blueprint(groups.bp)
+    app.register_blueprint(suggestions.bp)
+    app.register_blueprint(search.bp)
+    return app
+
+
+def _select_locale() -> str | None:
+    from flask import current_app
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from .models import load_session_user
+
+    login_manager.user_loader(load_session_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"

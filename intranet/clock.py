@@ -1,0 +1,7 @@
+"""The one clock: timezone-aware UTC, replaceable in tests."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

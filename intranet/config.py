@@ -1,0 +1,144 @@
+"""Configuration: defaults, `instance/config.py`, then `INTRANET_*` environment variables.
+
+Production (``INTRANET_ENV=production``) fails closed: it refuses to start with a
+missing or weak secret key, the demo directory, or unverified or plaintext TLS to
+the directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: Secret keys that production refuses outright (seen in tutorials and templates).
+WEAK_SECRET_KEYS = {"", "dev", "secret", "changeme", "change-me", "development", "test"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe or incomplete."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,
+    "LANGUAGES": ["en"],
+    "SESSION_HOURS": 8,
+    "SESSION_COOKIE_SECURE": None,  # None: True in production, False otherwise
+    # Login rate limits (Flask-Limiter syntax); below a typical AD lockout threshold.
+    "LOGIN_LIMIT_PER_USER": "5 per 10 minutes",
+    "LOGIN_LIMIT_PER_CLIENT": "30 per 10 minutes",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # The directory. Without LDAP_URL the embedded demo directory is used.
+    "LDAP_URL": None,
+    "LDAP_START_TLS": False,
+    "LDAP_TLS_VERIFY": True,
+    "LDAP_CA_FILE": None,
+    "LDAP_TIMEOUT": 5,
+    "LDAP_DIALECT": "openldap",
+    "LDAP_BIND_DN": None,
+    "LDAP_BIND_PASSWORD": None,
+    "LDAP_USER_DN_TEMPLATE": None,
+    "LDAP_USER_BASE": None,
+    "LDAP_USER_FILTER": None,
+    "LDAP_LOGIN_ATTR": None,
+    "LDAP_ID_ATTR": None,
+    "LDAP_DEPARTMENT_ATTR": None,
+    "LDAP_GROUP_BASE": None,
+    "LDAP_GROUP_FILTER": None,
+    "LDAP_GROUP_NESTING_DEPTH": 10,
+    "LDAP_PAGE_SIZE": 500,
+    "LDAP_GROUP_MANAGEMENT": [],
+    "LDAP_GROUP_ADMIN": [],
+    "LDAP_LEAD_GROUPS": {},
+    "LDAP_LEAD_GROUP_PATTERN": None,
+}
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` in order: defaults, instance file, environment, test config."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("INTRANET")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    _derive(app)
+    validate(app.config)
+
+
+def _derive(app: Flask) -> None:
+    cfg = app.config
+    production = is_production(cfg)
+    if not cfg.get("SECRET_KEY") and not production:
+        cfg["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = cfg.get("DATABASE_URL") or (
+            "sqlite:///" + os.path.join(app.instance_path, "intranet.sqlite")
+        )
+    cfg["SQLALCHEMY_DATABASE_URI"] = with_driver(cfg["SQLALCHEMY_DATABASE_URI"])
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if cfg.get("SESSION_COOKIE_SECURE") is None:
+        cfg["SESSION_COOKIE_SECURE"] = production
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["PERMANENT_SESSION_LIFETIME"] = int(cfg["SESSION_HOURS"]) * 3600
+    cfg["REMEMBER_COOKIE_DURATION"] = 0
+    cfg["WTF_CSRF_TIME_LIMIT"] = cfg["PERMANENT_SESSION_LIFETIME"]
+    cfg["DIRECTORY"] = "ldap" if cfg.get("LDAP_URL") else "demo"
+    if isinstance(cfg.get("LDAP_GROUP_MANAGEMENT"), str):
+        cfg["LDAP_GROUP_MANAGEMENT"] = [cfg["LDAP_GROUP_MANAGEMENT"]]
+    if isinstance(cfg.get("LDAP_GROUP_ADMIN"), str):
+        cfg["LDAP_GROUP_ADMIN"] = [cfg["LDAP_GROUP_ADMIN"]]
+
+
+def with_driver(url: str) -> str:
+    """`postgresql://…` means psycopg 3 (the driver we install), not SQLAlchemy's psycopg2 default."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Outside production, keep a random key in the instance folder so sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def is_production(cfg: Any) -> bool:
+    return str(cfg.get("ENV", "development")).lower() == "production"
+
+
+def validate(cfg: Any) -> None:
+    """Refuse unsafe settings; every production rule has a test."""
+    if cfg.get("LDAP_DIALECT") not in ("openldap", "ad"):
+        raise ConfigError("INTRANET_LDAP_DIALECT must be 'openldap' or 'ad'.")
+    if cfg.get("LDAP_URL") and not (cfg.get("LDAP_USER_BASE") or cfg.get("LDAP_USER_DN_TEMPLATE")):
+        raise ConfigError("Set INTRANET_LDAP_USER_BASE (or INTRANET_LDAP_USER_DN_TEMPLATE).")
+    if not is_production(cfg):
+        return
+    key = cfg.get("SECRET_KEY") or ""
+    if key.lower() in WEAK_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            "Production needs INTRANET_SECRET_KEY: a random value of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')."
+        )
+    if not cfg.get("LDAP_URL"):
+        raise ConfigError("Production refuses the demo directory: set INTRANET_LDAP_URL.")
+    url = str(cfg["LDAP_URL"]).lower()
+    if not (url.startswith("ldaps://") or cfg.get("LDAP_START_TLS")):
+        raise ConfigError(
+            "Production refuses plaintext LDAP: use an ldaps:// URL or INTRANET_LDAP_START_TLS=true."
+        )
+    if not cfg.get("LDAP_TLS_VERIFY"):
+        raise ConfigError("Production refuses unverified TLS: INTRANET_LDAP_TLS_VERIFY must be true.")

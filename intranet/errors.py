@@ -1,0 +1,49 @@
+"""Friendly error pages: never a traceback, always a way on."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Not allowed"), _l("You do not have permission to do this.")),
+    404: (_l("Not found"), _l("There is nothing here. The link may be old or mistyped.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    429: (_l("Too many attempts"), _l("Too many attempts. Please wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("Something went wrong on our side. It has been logged.")),
+    503: (
+        _l("Directory unavailable"),
+        _l("The company directory is not answering right now. Please try again in a few minutes."),
+    ),
+}
+
+
+def render_error(code: int, message: str | None = None) -> tuple[str, int]:
+    title, default = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title, message=message or default), code
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # noqa: ANN202
+        if exc.code not in MESSAGES:
+            return exc
+        return render_error(exc.code)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):  # noqa: ANN202
+        return render_error(400, str(_l("The form had expired or was not sent from Ting. Please try again.")))
+
+    @app.errorhandler(500)
+    def server_error(exc: Exception):  # noqa: ANN202
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,5 @@
+"""The suggestion box (coming with its issue)."""
+
+from .views import bp
+
+__all__ = ["bp"]
