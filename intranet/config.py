@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +87,9 @@ def _derive(app: Flask) -> None:
         cfg["SESSION_COOKIE_SECURE"] = production
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
-    cfg["PERMANENT_SESSION_LIFETIME"] = int(cfg["SESSION_HOURS"]) * 3600
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=int(cfg["SESSION_HOURS"]))
     cfg["REMEMBER_COOKIE_DURATION"] = 0
-    cfg["WTF_CSRF_TIME_LIMIT"] = cfg["PERMANENT_SESSION_LIFETIME"]
+    cfg["WTF_CSRF_TIME_LIMIT"] = int(cfg["PERMANENT_SESSION_LIFETIME"].total_seconds())
     cfg["DIRECTORY"] = "ldap" if cfg.get("LDAP_URL") else "demo"
     if isinstance(cfg.get("LDAP_GROUP_MANAGEMENT"), str):
         cfg["LDAP_GROUP_MANAGEMENT"] = [cfg["LDAP_GROUP_MANAGEMENT"]]
