@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import click
@@ -19,8 +20,7 @@ demo_cli = AppGroup("demo", help="The embedded demo directory.")
 
 
 def _progress_bar(entries: list[DirectoryEntry]) -> Iterator[DirectoryEntry]:
-    stream = click.get_text_stream("stderr")
-    with click.progressbar(entries, label="Refreshing users", file=stream) as bar:
+    with click.progressbar(entries, label="Refreshing users", file=sys.stderr) as bar:
         yield from bar
 
 

@@ -10,6 +10,7 @@ bound and a cycle guard (TRUST.md §1).
 from __future__ import annotations
 
 import logging
+import math
 import ssl
 import uuid
 from collections.abc import Iterator, Mapping
@@ -170,7 +171,8 @@ class LdapDirectory:
             password=password,
             authentication=SIMPLE if dn else "ANONYMOUS",
             read_only=True,
-            receive_timeout=self.settings.timeout,
+            # ldap3 packs this into a C struct on Linux: whole seconds only.
+            receive_timeout=max(1, math.ceil(self.settings.timeout)),
             auto_referrals=False,
             raise_exceptions=False,
         )
@@ -223,7 +225,7 @@ class LdapDirectory:
                 raise InvalidCredentials("no entry" if not raw else "ambiguous name")
             if not self._bind_ok(raw[0]["dn"], password):
                 raise InvalidCredentials("wrong password")
-            return self._entry(raw[0], service)
+            return self._complete(self._entry(raw[0], service))
         finally:
             service.unbind()
 
@@ -242,7 +244,7 @@ class LdapDirectory:
                 raw = self._search(conn, self.settings.user_base, self._login_filter(name), limit=2)
             if len(raw) != 1:
                 raise InvalidCredentials("no single entry after bind")
-            return self._entry(raw[0], conn)
+            return self._complete(self._entry(raw[0], conn))
         finally:
             conn.unbind()
 
@@ -299,8 +301,8 @@ class LdapDirectory:
                     generator=True,
                 )
                 for raw in pages:
-                    if raw.get("type") == "searchResEntry":
-                        yield self._entry(raw, conn, cache)
+                    if raw.get("type") == "searchResEntry" and (entry := self._entry(raw, conn, cache)):
+                        yield entry
                 code = conn.result.get("result")
                 if code not in (RESULT_SUCCESS, None):
                     raise DirectoryUnavailable(f"sync search failed: {conn.result.get('description')}")
@@ -320,7 +322,8 @@ class LdapDirectory:
 
     def _entry(
         self, raw: dict[str, Any], conn: Connection, cache: dict[str, list[str]] | None = None
-    ) -> DirectoryEntry:
+    ) -> DirectoryEntry | None:
+        """The entry with its groups resolved; None when it lacks a stable id or a login name."""
         attrs = {k.lower(): v for k, v in (raw.get("raw_attributes") or {}).items()}
 
         def text(name: str) -> str | None:
@@ -332,7 +335,8 @@ class LdapDirectory:
         directory_id = self._directory_id(attrs.get(self.id_attr.lower()) or [])
         username = text(self.login_attr)
         if not directory_id or not username:
-            raise InvalidCredentials("entry without a stable id or login name")
+            log.warning("directory entry without a stable id or login name skipped: %s", raw["dn"])
+            return None
         seen: dict[str, list[str]] = {} if cache is None else cache
         groups = transitive_groups(
             raw["dn"], lambda member: self._parents(conn, seen, member), self.settings.nesting_depth
@@ -348,6 +352,12 @@ class LdapDirectory:
             manager_dn=text("manager"),
             groups=groups,
         )
+
+    @staticmethod
+    def _complete(entry: DirectoryEntry | None) -> DirectoryEntry:
+        if entry is None:
+            raise InvalidCredentials("entry without a stable id or login name")
+        return entry
 
     def _directory_id(self, values: list[bytes]) -> str | None:
         if not values:

@@ -137,7 +137,9 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 def login(client: FlaskClient, username: str, password: str, **extra: str) -> Any:
     """POST the login form as a browser would, with its CSRF token."""
     token = csrf_token(client)
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token, **extra})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token, **extra}
+    )
 
 
 def logout(client: FlaskClient) -> Any:
