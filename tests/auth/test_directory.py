@@ -235,3 +235,24 @@ def test_check(ldap, slapd):
     ldap.check()
     with pytest.raises(DirectoryUnavailable):
         directory(ldap_config(slapd, LDAP_URL=f"ldap://127.0.0.1:{dead_port()}")).check()
+
+
+MANAGE_DSA_IT = ("2.16.840.1.113730.3.4.2", True, None)
+
+
+@pytest.fixture
+def referral(slapd):
+    """A referral inside the user base: the search answers with a continuation reference besides entries."""
+    conn = slapd.admin_connection()
+    dn = f"ou=branch,{BASE}"
+    target = f"{slapd.ldap_url}/ou=people,{BASE}"
+    assert conn.add(dn, ["referral", "extensibleObject"], {"ou": "branch", "ref": target}), conn.result
+    yield dn
+    conn.delete(dn, controls=[MANAGE_DSA_IT])
+    conn.unbind()
+
+
+def test_referrals_are_not_followed_nor_counted(ldap, referral):
+    assert ldap.authenticate("alice", "alice-pw").username == "alice"
+    names = [e.username for e in ldap.all_users()]
+    assert names.count("alice") == 1
