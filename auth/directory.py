@@ -126,6 +126,14 @@ def _guard(action: str) -> Iterator[None]:
         raise DirectoryUnavailable(f"{action}: {exc}") from exc
 
 
+def _close(conn: Connection) -> None:
+    """Close a connection that failed half-way: ldap3 leaves the socket of a refused connect open."""
+    sock = getattr(conn, "socket", None)
+    if sock is not None:
+        sock.close()
+    conn.closed = True
+
+
 class LdapDirectory:
     kind = "ldap"
 
@@ -176,11 +184,14 @@ class LdapDirectory:
             auto_referrals=False,
             raise_exceptions=False,
         )
-        conn.open()
-        if self.settings.start_tls and not conn.start_tls():
-            conn.unbind()
-            raise DirectoryUnavailable(f"StartTLS refused: {conn.result}")
-        return conn, conn.bind()
+        try:
+            conn.open()
+            if self.settings.start_tls and not conn.start_tls():
+                raise DirectoryUnavailable(f"StartTLS refused: {conn.result.get('description')}")
+            return conn, conn.bind()
+        except (LDAPException, DirectoryUnavailable):
+            _close(conn)
+            raise
 
     def _service_connection(self) -> Connection:
         s = self.settings
