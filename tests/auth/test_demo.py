@@ -50,3 +50,13 @@ def test_departments_page_lists_leads(app, client):
     html = client.get("/departments").get_data(as_text=True)
     for text in ["Engineering", "Human Resources", "Bjørn Ødegård", "Fatima Zahra Benali", "8 people"]:
         assert text in html
+
+
+def test_deactivated_people_show_as_deactivated(app, client):
+    login(client, "zoe", "demo")  # provisions zoe and her manager bjorn
+    with app.app_context():
+        bjorn = db.session.scalar(select(User).where(User.username == "bjorn"))
+        bjorn.is_deactivated = True
+        db.session.commit()
+    html = client.get("/profile").get_data(as_text=True)
+    assert "Bjørn Ødegård" in html and "(deactivated)" in html
