@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigError, load_config
@@ -32,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
     login_manager.init_app(app)
     _init_login(app)
 
