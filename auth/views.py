@@ -30,7 +30,9 @@ FAILED = 401  # only failed credentials count against the rate limits
 
 
 def _login_name_key() -> str:
+    """One counter per account, however it is spelt: `Alice`, `CORP\\alice`, `alice@corp.example`."""
     name = (request.form.get("username") or "").strip().casefold()
+    name = name.rsplit("\\", 1)[-1].split("@", 1)[0]
     return f"login-name:{name}"
 
 
