@@ -175,13 +175,15 @@ def sync_directory(
     summary = SyncSummary(seen=len(entries))
     for entry in progress(entries):
         provision(entry, rules, now=now, summary=summary)
-    for entry in entries:  # managers may come later in the listing than their staff
-        user = db.session.scalar(select(User).where(User.directory_id == entry.directory_id))
-        if user is not None:
-            user.manager = find_by_dn(entry.manager_dn) if entry.manager_dn else None
+    # Managers may come later in the listing than their staff: link them once everyone exists.
+    everyone = db.session.scalars(select(User)).all()
+    by_id = {u.directory_id: u for u in everyone}
+    by_dn = {e.dn.lower(): by_id[e.directory_id] for e in entries}
+    for entry in entries:
+        by_id[entry.directory_id].manager = by_dn.get((entry.manager_dn or "").lower())
     listed = {e.directory_id for e in entries}
-    for user in db.session.scalars(select(User).where(User.is_deactivated.is_(False))):
-        if user.directory_id not in listed:
+    for user in everyone:
+        if user.directory_id not in listed and not user.is_deactivated:
             user.is_deactivated = True
             user.deactivated_at = now
             summary.deactivated += 1
