@@ -96,3 +96,9 @@ def validate_credentials(username: str, password: str) -> str:
     if len(name) > 256 or len(password) > 1024:
         raise InvalidCredentials("name or password too long")
     return name
+
+
+def account_key(username: str) -> str:
+    """One key per account however it is spelt: `Alice`, `CORP\\alice`, `alice@corp.example`."""
+    name = (username or "").strip().casefold()
+    return name.rsplit("\\", 1)[-1].split("@", 1)[0]

@@ -27,7 +27,6 @@ from .base import (
     DirectoryEntry,
     DirectoryUnavailable,
     InvalidCredentials,
-    normalize_dn,
     transitive_groups,
     validate_credentials,
 )
@@ -377,6 +376,3 @@ class LdapDirectory:
         if self.id_attr.lower() == "objectguid" and len(value) == 16:
             return str(uuid.UUID(bytes_le=value))  # AD stores the GUID little-endian
         return value.decode("ascii", "replace").strip().lower() or None
-
-
-__all__ = ["LdapDirectory", "LdapSettings", "normalize_dn"]

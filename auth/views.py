@@ -21,7 +21,7 @@ from intranet.roles import roles_of
 from intranet.security import safe_next
 
 from . import demo, get_directory, role_rules, services
-from .base import DirectoryUnavailable, InvalidCredentials
+from .base import DirectoryUnavailable, InvalidCredentials, account_key
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -30,10 +30,7 @@ FAILED = 401  # only failed credentials count against the rate limits
 
 
 def _login_name_key() -> str:
-    """One counter per account, however it is spelt: `Alice`, `CORP\\alice`, `alice@corp.example`."""
-    name = (request.form.get("username") or "").strip().casefold()
-    name = name.rsplit("\\", 1)[-1].split("@", 1)[0]
-    return f"login-name:{name}"
+    return f"login-name:{account_key(request.form.get('username') or '')}"
 
 
 def _failed(response: Response) -> bool:

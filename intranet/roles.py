@@ -8,7 +8,6 @@ these questions without talking to the directory.
 from __future__ import annotations
 
 import enum
-from typing import NoReturn
 
 from flask import abort
 
@@ -40,8 +39,4 @@ def is_lead_of(user: User, department: Department | None) -> bool:
 def require(allowed: bool, *, hide: bool = False) -> None:
     """Stop the request unless ``allowed``: 403, or 404 when existence must not leak."""
     if not allowed:
-        _refuse(hide)
-
-
-def _refuse(hide: bool) -> NoReturn:
-    abort(404 if hide else 403)
+        abort(404 if hide else 403)
