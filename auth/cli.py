@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from intranet.extensions import db
+from intranet.signals import demo_loaded
 
 from . import get_directory, role_rules
 from .base import DirectoryEntry, DirectoryUnavailable
@@ -67,4 +68,7 @@ def demo_load_command() -> None:
     """Load the demo staff and departments (idempotent). Only with the demo directory."""
     if get_directory().kind != "demo":
         raise click.ClickException("The demo data loads only with the demo directory (no INTRANET_LDAP_URL).")
-    _echo_summary(_run_sync(show_progress=False))
+    summary = _run_sync(show_progress=False)
+    demo_loaded.send(demo_load_command)
+    db.session.commit()
+    _echo_summary(summary)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.models import Department, User
+from intranet.signals import departments_changed
 from intranet.text import slugify
 
 from .base import Directory, DirectoryEntry, normalize_dn
@@ -146,6 +147,7 @@ def log_in(directory: Directory, rules: RoleRules, username: str, password: str)
     user = provision(entry, rules, now=now, lookup_manager=directory.find_by_dn)
     user.last_login_at = now
     db.session.flush()
+    departments_changed.send(log_in)
     return user
 
 
@@ -188,4 +190,5 @@ def sync_directory(
             user.deactivated_at = now
             summary.deactivated += 1
     db.session.flush()
+    departments_changed.send(sync_directory)
     return summary

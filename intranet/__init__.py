@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     _init_login(app)
 
-    from . import errors, security, views
+    from . import errors, notifications, security, views  # noqa: F401 - notifications: its table
 
     security.init_security(app)
     errors.init_errors(app)
@@ -49,15 +49,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import suggestions
 
     auth.init_app(app)
-    app.register_blueprint(groups.bp)
+    groups.init_app(app)
     app.register_blueprint(suggestions.bp)
     app.register_blueprint(search.bp)
     return app
 
 
 def _select_locale() -> str | None:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return None  # CLI and background work: the default locale
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 

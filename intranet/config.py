@@ -58,6 +58,12 @@ DEFAULTS: dict[str, Any] = {
     "LDAP_GROUP_ADMIN": [],
     "LDAP_LEAD_GROUPS": {},
     "LDAP_LEAD_GROUP_PATTERN": None,
+    # Discussion groups.
+    "GROUP_MAX_DEPTH": 5,
+    "POST_MAX_LENGTH": 20_000,
+    "GROUPS_PER_PAGE": 20,
+    "THREADS_PER_PAGE": 25,
+    "POSTS_PER_PAGE": 50,
 }
 
 

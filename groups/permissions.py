@@ -1,0 +1,290 @@
+"""Who may see and do what in groups: the one place these rules live.
+
+Views, templates, services, notifications and search ask these functions; none
+re-implement them. The same predicates answer for one loaded group and, through
+:func:`visible_group_ids`, for every group at once (the filter search and lists use).
+
+Roles relative to a group:
+- **moderator**: an admin, a lead of the group's department, someone appointed to
+  the group, or (when the group inherits its moderators) a moderator of its parent;
+- **member**: has joined (open) or been approved or invited (closed);
+- everyone else, management and leads of other departments included, is a non-member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flask import g, has_app_context
+from sqlalchemy import select
+
+from intranet.extensions import db
+from intranet.models import User, department_leads
+
+from .models import Ban, Group, Membership, Post, Thread, Visibility, group_moderators
+
+
+class GroupLike(Protocol):
+    id: int
+    parent_id: int | None
+    department_id: int | None
+    visibility: Visibility
+    is_unlisted: bool
+    inherits_moderators: bool
+
+
+Resolve = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the database says about one user's standing in groups, loaded once per request."""
+
+    user_id: int
+    department_id: int | None
+    is_admin: bool
+    led_departments: frozenset[int]
+    member_of: frozenset[int]
+    banned_from: frozenset[int]
+    appointed_to: frozenset[int]
+
+    @classmethod
+    def load(cls, user: User) -> Access:
+        def ids(query: Any) -> frozenset[int]:
+            return frozenset(db.session.scalars(query))
+
+        return cls(
+            user_id=user.id,
+            department_id=user.department_id,
+            is_admin=user.is_admin,
+            led_departments=ids(
+                select(department_leads.c.department_id).where(department_leads.c.user_id == user.id)
+            ),
+            member_of=ids(select(Membership.group_id).where(Membership.user_id == user.id)),
+            banned_from=ids(select(Ban.group_id).where(Ban.user_id == user.id)),
+            appointed_to=ids(
+                select(group_moderators.c.group_id).where(group_moderators.c.user_id == user.id)
+            ),
+        )
+
+
+def access_for(user: User) -> Access:
+    """The user's standing, cached for the request (services call :func:`forget_access` on change)."""
+    if not has_app_context():
+        return Access.load(user)
+    cache = g.setdefault("_group_access", {})
+    if user.id not in cache:
+        cache[user.id] = Access.load(user)
+    return cache[user.id]
+
+
+def forget_access(user_id: int | None = None) -> None:
+    if has_app_context():
+        cache = g.get("_group_access")
+        if cache is not None:
+            cache.pop(user_id, None) if user_id is not None else cache.clear()
+
+
+def _orm_parent(group: Group) -> Group | None:
+    return group.parent
+
+
+# -- the rules, over any group-like object and a way to find its parent ------------------------------
+
+
+def _is_moderator(a: Access, grp: GroupLike, parent: Resolve) -> bool:
+    if a.is_admin or grp.id in a.appointed_to:
+        return True
+    if grp.department_id is not None and grp.department_id in a.led_departments:
+        return True
+    up = parent(grp) if grp.inherits_moderators else None
+    return up is not None and _is_moderator(a, up, parent)
+
+
+def _can_read(a: Access, grp: GroupLike, parent: Resolve) -> bool:
+    if _is_moderator(a, grp, parent) or grp.id in a.member_of:
+        return True
+    if grp.visibility != Visibility.OPEN:
+        return False
+    up = parent(grp)
+    return up is None or _can_read(a, up, parent)
+
+
+def _can_list(a: Access, grp: GroupLike, parent: Resolve) -> bool:
+    if _can_read(a, grp, parent):
+        return True
+    if grp.is_unlisted:
+        return False
+    up = parent(grp)
+    if up is not None and not _can_read(a, up, parent):
+        return False
+    # A listed closed group shows its name and description to its department (all, if company-wide).
+    return grp.department_id is None or grp.department_id == a.department_id
+
+
+def _can_post(a: Access, grp: GroupLike, parent: Resolve) -> bool:
+    if _is_moderator(a, grp, parent):
+        return True
+    return grp.id not in a.banned_from and _can_read(a, grp, parent)
+
+
+# -- the public questions -----------------------------------------------------------------------------
+
+
+def is_moderator(user: User, group: Group) -> bool:
+    return _is_moderator(access_for(user), group, _orm_parent)
+
+
+def is_member(user: User, group: Group) -> bool:
+    return group.id in access_for(user).member_of
+
+
+def is_banned(user: User, group: Group) -> bool:
+    return group.id in access_for(user).banned_from
+
+
+def can_list(user: User, group: Group) -> bool:
+    """See the group's name and description in listings."""
+    return _can_list(access_for(user), group, _orm_parent)
+
+
+def can_read(user: User, group: Group) -> bool:
+    """See the group's threads and posts. Non-readers get 404 for closed content."""
+    return _can_read(access_for(user), group, _orm_parent)
+
+
+def can_post(user: User, group: Group) -> bool:
+    """Start threads and reply (locked threads aside: see :func:`can_reply`)."""
+    return _can_post(access_for(user), group, _orm_parent)
+
+
+def can_moderate(user: User, group: Group) -> bool:
+    return is_moderator(user, group)
+
+
+def can_approve_members(user: User, group: Group) -> bool:
+    return is_moderator(user, group)
+
+
+def can_join(user: User, group: Group) -> bool:
+    """Open groups: join in one click."""
+    a = access_for(user)
+    return (
+        group.visibility == Visibility.OPEN
+        and group.id not in a.member_of
+        and group.id not in a.banned_from
+        and can_read(user, group)
+    )
+
+
+def can_request_to_join(user: User, group: Group) -> bool:
+    """Closed groups: ask, and a moderator decides."""
+    a = access_for(user)
+    return (
+        group.visibility == Visibility.CLOSED
+        and group.id not in a.member_of
+        and group.id not in a.banned_from
+        and not is_moderator(user, group)
+        and can_list(user, group)
+    )
+
+
+def can_leave(user: User, group: Group) -> bool:
+    return is_member(user, group)
+
+
+def can_create_group(user: User, department_id: int | None, parent: Group | None = None) -> bool:
+    """Admins anywhere; leads in their departments; a sub-group needs the parent's moderator."""
+    if parent is not None:
+        return is_moderator(user, parent) and parent.department_id == department_id
+    if user.is_admin:
+        return True
+    return department_id is not None and department_id in access_for(user).led_departments
+
+
+def can_reply(user: User, thread: Thread) -> bool:
+    if thread.is_locked and not is_moderator(user, thread.group):
+        return False
+    return can_post(user, thread.group)
+
+
+def can_see_body(user: User, post: Post) -> bool:
+    """A hidden post's text stays visible to its author and the moderators; a deleted one to nobody."""
+    if post.is_deleted:
+        return False
+    if not post.is_hidden:
+        return True
+    return post.author_id == user.id or is_moderator(user, post.thread.group)
+
+
+def can_edit_post(user: User, post: Post) -> bool:
+    """Only the author edits their words; not once hidden or deleted, nor in a locked thread."""
+    return (
+        post.author_id == user.id
+        and not post.is_deleted
+        and not post.is_hidden
+        and can_reply(user, post.thread)
+    )
+
+
+def can_delete_post(user: User, post: Post) -> bool:
+    return post.author_id == user.id and not post.is_deleted and can_read(user, post.thread.group)
+
+
+def can_flag(user: User, post: Post) -> bool:
+    return (
+        post.author_id != user.id
+        and not post.is_deleted
+        and not post.is_hidden
+        and can_read(user, post.thread.group)
+    )
+
+
+def can_accept_answer(user: User, thread: Thread) -> bool:
+    return thread.is_question and (
+        (thread.author_id == user.id and can_read(user, thread.group)) or is_moderator(user, thread.group)
+    )
+
+
+def can_read_log(user: User, group: Group) -> bool:
+    return can_read(user, group)
+
+
+def can_move_thread(user: User, thread: Thread, target: Group) -> bool:
+    return is_moderator(user, thread.group) and is_moderator(user, target)
+
+
+# -- everything at once: for lists, counts, notifications and search ----------------------------------
+
+
+def visible_group_ids(user: User, action: str = "read") -> set[int]:
+    """Ids of every group where ``action`` ("list", "read", "post", "moderate") is allowed.
+
+    Evaluated from the same predicates as the single-group checks, over one
+    lightweight query of all groups, so a membership change needs no re-indexing.
+    """
+    rule = {"list": _can_list, "read": _can_read, "post": _can_post, "moderate": _is_moderator}[action]
+    rows = db.session.execute(
+        select(
+            Group.id,
+            Group.parent_id,
+            Group.department_id,
+            Group.visibility,
+            Group.is_unlisted,
+            Group.inherits_moderators,
+        )
+    ).all()
+    by_id = {row.id: row for row in rows}
+    a = access_for(user)
+
+    def parent(row: Any) -> Any:
+        return by_id.get(row.parent_id) if row.parent_id is not None else None
+
+    return {row.id for row in rows if rule(a, row, parent)}
+
+
+def readable_filter(user: User):  # noqa: ANN201 - a SQL expression
+    """SQL condition on ``Group.id`` for "groups this user may read"."""
+    return Group.id.in_(visible_group_ids(user, "read"))

@@ -1,0 +1,230 @@
+"""Threads and posts: start, reply, edit with history, delete to a placeholder, accept an answer.
+
+Services flush, never commit. Notifications go only to people who may read the group.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from intranet.clock import utcnow
+from intranet.extensions import db
+from intranet.markdown import mentioned_names
+from intranet.models import User
+from intranet.notifications import notify
+
+from .models import Group, GroupSubscription, Post, PostRevision, Thread, ThreadSubscription
+from .permissions import can_read
+from .services import GroupRuleError, subscribe_thread, touch
+
+
+class EditConflict(GroupRuleError):
+    """Someone else changed the post since the editor loaded it."""
+
+
+def check_body(body: str) -> str:
+    """The text, stripped; refuses empty and oversized posts with a sentence for the writer."""
+    text = (body or "").strip()
+    limit = int(current_app.config["POST_MAX_LENGTH"])
+    if not text:
+        raise GroupRuleError(_l("Write something first: the post is empty."))
+    if len(text) > limit:
+        raise GroupRuleError(
+            _l(
+                "The post is %(length)d characters long; the limit is %(limit)d.",
+                length=len(text),
+                limit=limit,
+            )
+        )
+    return text
+
+
+def start_thread(
+    author: User,
+    group: Group,
+    *,
+    title: str,
+    body: str,
+    is_question: bool = False,
+    now: datetime | None = None,
+) -> Thread:
+    now = now or utcnow()
+    text = check_body(body)
+    title = (title or "").strip()
+    if not title:
+        raise GroupRuleError(_l("Give the thread a title."))
+    thread = Thread(
+        group=group,
+        author=author,
+        title=title,
+        is_question=is_question,
+        created_at=now,
+        last_activity_at=now,
+    )
+    db.session.add(thread)
+    post = Post(thread=thread, author=author, body=text, is_opening=True, created_at=now)
+    db.session.add(post)
+    touch(group, now)
+    db.session.flush()
+    subscribe_thread(author, thread)
+    link = url_for("groups.thread", thread_id=thread.id)
+    followers = set(
+        db.session.scalars(select(GroupSubscription.user_id).where(GroupSubscription.group_id == group.id))
+    )
+    mentioned = _mentioned_ids(text)
+    _notify_readers(
+        group, followers - mentioned - {author.id}, "groups.new_thread", link,
+        person=author.display_name, thread=title, group=group.name,
+    )  # fmt: skip
+    _notify_readers(
+        group, mentioned - {author.id}, "groups.mention", link, person=author.display_name, thread=title
+    )
+    return thread
+
+
+def reply(author: User, thread: Thread, body: str, *, now: datetime | None = None) -> Post:
+    """Add a reply. Refused in a locked thread unless a moderator writes (the view checks who)."""
+    now = now or utcnow()
+    text = check_body(body)
+    post = Post(thread=thread, author=author, body=text, created_at=now)
+    db.session.add(post)
+    thread.reply_count = (thread.reply_count or 0) + 1
+    thread.last_activity_at = now
+    touch(thread.group, now)
+    db.session.flush()
+    link = url_for("groups.thread", thread_id=thread.id, _anchor=f"post-{post.id}")
+    followers = set(
+        db.session.scalars(
+            select(ThreadSubscription.user_id).where(ThreadSubscription.thread_id == thread.id)
+        )
+    )
+    mentioned = _mentioned_ids(text)
+    _notify_readers(
+        thread.group, followers - mentioned - {author.id}, "groups.reply", link,
+        person=author.display_name, thread=thread.title,
+    )  # fmt: skip
+    _notify_readers(
+        thread.group, mentioned - {author.id}, "groups.mention", link,
+        person=author.display_name, thread=thread.title,
+    )  # fmt: skip
+    subscribe_thread(author, thread)
+    return post
+
+
+def edit_post(editor: User, post: Post, body: str, expected_version: int) -> Post:
+    """Save a new text, keeping the old one in the history.
+
+    ``expected_version`` is the version the editor started from: if the post
+    changed since, :class:`EditConflict` is raised and nothing is written (the
+    view shows both texts so nobody's words are lost). The version column is
+    also checked by the database UPDATE itself, so a race between two saves
+    fails one of them rather than overwriting.
+    """
+    text = check_body(body)
+    if post.version != expected_version:
+        raise EditConflict(_l("Someone changed this post while you were editing it."))
+    if text == post.body:
+        return post
+    now = utcnow()
+    db.session.add(
+        PostRevision(
+            post_id=post.id,
+            version=post.version,
+            body=post.body,
+            edited_by_id=editor.id,
+            written_at=post.edited_at or post.created_at,
+        )
+    )
+    post.body = text
+    post.edited_at = now
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise EditConflict(_l("Someone changed this post while you were editing it.")) from exc
+    new = _mentioned_ids(text) - _mentioned_ids_of_revisions(post)
+    link = url_for("groups.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}")
+    _notify_readers(
+        post.thread.group, new - {editor.id}, "groups.mention", link,
+        person=editor.display_name, thread=post.thread.title,
+    )  # fmt: skip
+    return post
+
+
+def delete_post(author: User, post: Post) -> None:
+    """The author's own delete: a placeholder stays in the thread, the text is shown to nobody."""
+    if post.deleted_at is None:
+        post.deleted_at = utcnow()
+        if post.thread.accepted_post_id == post.id:
+            post.thread.accepted_post_id = None
+        db.session.flush()
+
+
+def set_accepted_answer(thread: Thread, post: Post | None) -> None:
+    if post is not None and (
+        post.thread_id != thread.id or post.is_opening or post.is_deleted or post.is_hidden
+    ):
+        raise GroupRuleError(_l("Only a visible reply in this thread can be the accepted answer."))
+    thread.accepted_post_id = post.id if post else None
+    db.session.flush()
+
+
+def thread_posts(thread: Thread, page: int):  # noqa: ANN201 - a flask_sqlalchemy Pagination
+    """One page of a thread's posts with their authors, in a fixed number of queries."""
+    query = (
+        select(Post)
+        .where(Post.thread_id == thread.id)
+        .options(selectinload(Post.author))
+        .order_by(Post.created_at, Post.id)
+    )
+    per_page = int(current_app.config["POSTS_PER_PAGE"])
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def post_history(post: Post) -> list[PostRevision]:
+    return list(
+        db.session.scalars(
+            select(PostRevision)
+            .where(PostRevision.post_id == post.id)
+            .options(selectinload(PostRevision.edited_by))
+            .order_by(PostRevision.version.desc())
+        )
+    )
+
+
+def group_thread_counts(group_ids: list[int]) -> dict[int, int]:
+    if not group_ids:
+        return {}
+    rows = db.session.execute(
+        select(Thread.group_id, func.count()).where(Thread.group_id.in_(group_ids)).group_by(Thread.group_id)
+    )
+    return {gid: n for gid, n in rows}
+
+
+def _mentioned_ids(text: str) -> set[int]:
+    names = mentioned_names(text)
+    if not names:
+        return set()
+    query = select(User.id).where(func.lower(User.username).in_(names), User.is_deactivated.is_(False))
+    return set(db.session.scalars(query))
+
+
+def _mentioned_ids_of_revisions(post: Post) -> set[int]:
+    ids: set[int] = set()
+    for body in db.session.scalars(select(PostRevision.body).where(PostRevision.post_id == post.id)):
+        ids |= _mentioned_ids(body)
+    return ids
+
+
+def _notify_readers(group: Group, user_ids: set[int], kind: str, link: str, **params: str) -> None:
+    """Notify only those who may read ``group``: a closed group's words never reach a non-member."""
+    if not user_ids:
+        return
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids), User.is_deactivated.is_(False)))
+    readers = [u.id for u in users if can_read(u, group)]
+    notify(readers, kind, link, **params)

@@ -1,0 +1,402 @@
+"""Groups and membership: every rule and state change. Services flush, never commit.
+
+Permission checks are the views' job (``groups.permissions``); services keep the
+invariants that hold whoever calls them (depth, one pending request, no double member).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from intranet.clock import utcnow
+from intranet.extensions import db
+from intranet.models import Department, User
+from intranet.notifications import notify
+
+from .models import (
+    Ban,
+    Group,
+    GroupSubscription,
+    JoinRequest,
+    Membership,
+    ModAction,
+    ModerationEntry,
+    RequestState,
+    Thread,
+    ThreadSubscription,
+    Visibility,
+)
+from .permissions import forget_access, is_moderator
+
+
+class GroupRuleError(Exception):
+    """A rule refused the change; ``str(exc)`` is a sentence for the person who tried."""
+
+
+# -- groups -------------------------------------------------------------------------------------------
+
+
+def max_depth() -> int:
+    return int(current_app.config["GROUP_MAX_DEPTH"])
+
+
+def create_group(
+    creator: User | None,
+    *,
+    name: str,
+    description: str = "",
+    department: Department | None,
+    parent: Group | None = None,
+    visibility: Visibility | None = None,
+    is_unlisted: bool = False,
+    inherits_moderators: bool = True,
+    is_default: bool = False,
+    now: datetime | None = None,
+) -> Group:
+    """A group or sub-group. ``visibility=None`` on a sub-group inherits the parent's."""
+    now = now or utcnow()
+    if parent is not None:
+        if parent.depth >= max_depth():
+            raise GroupRuleError(_l("Groups can be nested %(n)d levels deep at most.", n=max_depth()))
+        department = parent.department
+    inherits = parent is not None and visibility is None
+    resolved = parent.visibility if inherits else (visibility or Visibility.OPEN)
+    group = Group(
+        name=name.strip(),
+        description=description.strip(),
+        department=department,
+        parent=parent,
+        depth=(parent.depth + 1) if parent else 1,
+        visibility=resolved,
+        inherits_visibility=inherits,
+        is_unlisted=is_unlisted and resolved == Visibility.CLOSED,
+        inherits_moderators=inherits_moderators if parent else False,
+        is_default=is_default,
+        created_by_id=creator.id if creator else None,
+        created_at=now,
+        last_activity_at=now,
+    )
+    db.session.add(group)
+    db.session.flush()
+    if creator is not None and resolved == Visibility.CLOSED and not is_moderator(creator, group):
+        _add_member(group, creator, now)
+    return group
+
+
+def update_group(
+    actor: User,
+    group: Group,
+    *,
+    name: str,
+    description: str,
+    visibility: Visibility | None,
+    is_unlisted: bool,
+    inherits_moderators: bool,
+) -> None:
+    """Change a group's settings; sub-groups that inherit the visibility follow."""
+    group.name = name.strip()
+    group.description = description.strip()
+    if group.parent is not None and visibility is None:
+        group.inherits_visibility = True
+        group.visibility = group.parent.visibility
+    else:
+        group.inherits_visibility = False
+        group.visibility = visibility or Visibility.OPEN
+    group.is_unlisted = is_unlisted and group.visibility == Visibility.CLOSED
+    group.inherits_moderators = inherits_moderators if group.parent is not None else False
+    _propagate_visibility(group)
+    log_action(group, actor, ModAction.EDIT_GROUP)
+    db.session.flush()
+    forget_access()
+
+
+def _propagate_visibility(group: Group) -> None:
+    for child in group.children:
+        if child.inherits_visibility:
+            child.visibility = group.visibility
+            if child.visibility == Visibility.OPEN:
+                child.is_unlisted = False
+            _propagate_visibility(child)
+
+
+def ensure_default_groups() -> int:
+    """Every department has its default open group; returns how many were created."""
+    have = select(Group.department_id).where(Group.is_default.is_(True), Group.department_id.is_not(None))
+    missing = db.session.scalars(select(Department).where(Department.id.not_in(have))).all()
+    for dept in missing:
+        create_group(
+            None,
+            name=dept.name,
+            description="",  # the page shows a translated default for default groups
+            department=dept,
+            visibility=Visibility.OPEN,
+            is_default=True,
+        )
+    return len(missing)
+
+
+def touch(group: Group, now: datetime) -> None:
+    """Latest activity bubbles up to the parents, so lists sort by it."""
+    node: Group | None = group
+    while node is not None:
+        node.last_activity_at = now
+        node = node.parent
+
+
+def log_action(
+    group: Group,
+    actor: User | None,
+    action: ModAction,
+    *,
+    thread: Thread | None = None,
+    post_id: int | None = None,
+    target: User | None = None,
+    reason: str = "",
+) -> ModerationEntry:
+    entry = ModerationEntry(
+        group_id=group.id,
+        actor_id=actor.id if actor else None,
+        action=action,
+        thread_id=thread.id if thread else None,
+        post_id=post_id,
+        target_user_id=target.id if target else None,
+        reason=reason,
+        created_at=utcnow(),
+    )
+    db.session.add(entry)
+    return entry
+
+
+# -- membership ---------------------------------------------------------------------------------------
+
+
+def _add_member(group: Group, user: User, now: datetime) -> Membership:
+    existing = db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    )
+    if existing is not None:
+        return existing
+    membership = Membership(group_id=group.id, user_id=user.id, joined_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(membership)
+    except IntegrityError:  # someone else added them at the same moment
+        membership = db.session.scalar(
+            select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+        )
+    forget_access(user.id)
+    return membership
+
+
+def join_group(user: User, group: Group) -> Membership:
+    """Open groups: join and follow."""
+    membership = _add_member(group, user, utcnow())
+    subscribe_group(user, group)
+    return membership
+
+
+def leave_group(user: User, group: Group) -> None:
+    db.session.execute(
+        delete(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    )
+    unsubscribe_group(user, group)
+    forget_access(user.id)
+
+
+def pending_request(user: User, group: Group) -> JoinRequest | None:
+    return db.session.scalar(
+        select(JoinRequest).where(
+            JoinRequest.group_id == group.id,
+            JoinRequest.user_id == user.id,
+            JoinRequest.state == RequestState.PENDING,
+        )
+    )
+
+
+def request_to_join(user: User, group: Group, message: str) -> JoinRequest:
+    """Ask to join a closed group; the group's moderators are told."""
+    if pending_request(user, group) is not None:
+        raise GroupRuleError(_l("You have already asked to join; a moderator will answer."))
+    req = JoinRequest(group_id=group.id, user_id=user.id, message=message.strip(), state=RequestState.PENDING)
+    db.session.add(req)
+    db.session.flush()
+    notify(
+        moderator_ids(group) - {user.id},
+        "groups.join_request",
+        url_for("groups.members", group_id=group.id),
+        person=user.display_name,
+        group=group.name,
+    )
+    return req
+
+
+def decide_request(actor: User, req: JoinRequest, *, approve: bool, message: str = "") -> None:
+    """Approve or decline with a message. A request already decided (by someone else) is refused."""
+    if req.state != RequestState.PENDING:
+        raise GroupRuleError(_l("This request was already answered."))
+    now = utcnow()
+    req.state = RequestState.APPROVED if approve else RequestState.DECLINED
+    req.decided_by_id = actor.id
+    req.decided_at = now
+    req.decision_message = message.strip()
+    group = req.group
+    if approve:
+        _add_member(group, req.user, now)
+        subscribe_group(req.user, group)
+    log_action(
+        group,
+        actor,
+        ModAction.APPROVE_MEMBER if approve else ModAction.DECLINE_MEMBER,
+        target=req.user,
+        reason=req.decision_message,
+    )
+    kind = "groups.request_approved" if approve else "groups.request_declined"
+    link = url_for("groups.show", group_id=group.id)
+    notify([req.user_id], kind, link, group=group.name, message=req.decision_message or "—")
+    db.session.flush()
+
+
+def invite_member(actor: User, group: Group, user: User) -> Membership:
+    if is_banned_user(group, user):
+        raise GroupRuleError(
+            _l("%(person)s is banned from this group; lift the ban first.", person=user.display_name)
+        )
+    now = utcnow()
+    membership = _add_member(group, user, now)
+    subscribe_group(user, group)
+    for req in db.session.scalars(
+        select(JoinRequest).where(
+            JoinRequest.group_id == group.id,
+            JoinRequest.user_id == user.id,
+            JoinRequest.state == RequestState.PENDING,
+        )
+    ):
+        req.state, req.decided_by_id, req.decided_at = RequestState.APPROVED, actor.id, now
+    log_action(group, actor, ModAction.INVITE, target=user)
+    notify(
+        [user.id],
+        "groups.invited",
+        url_for("groups.show", group_id=group.id),
+        person=actor.display_name,
+        group=group.name,
+    )
+    db.session.flush()
+    return membership
+
+
+def remove_member(actor: User, group: Group, user: User, reason: str = "") -> None:
+    leave_group(user, group)
+    log_action(group, actor, ModAction.REMOVE_MEMBER, target=user, reason=reason.strip())
+    db.session.flush()
+
+
+def is_banned_user(group: Group, user: User) -> bool:
+    return (
+        db.session.scalar(select(Ban.id).where(Ban.group_id == group.id, Ban.user_id == user.id)) is not None
+    )
+
+
+def ban_member(actor: User, group: Group, user: User, reason: str) -> None:
+    """Removed and kept out: no posting, no joining, no requests, until the ban is lifted."""
+    if not reason.strip():
+        raise GroupRuleError(_l("Say why: the reason is shown in the moderation log."))
+    if is_moderator(user, group):
+        raise GroupRuleError(_l("Moderators of this group cannot be banned from it."))
+    leave_group(user, group)
+    if not is_banned_user(group, user):
+        db.session.add(Ban(group_id=group.id, user_id=user.id, reason=reason.strip(), banned_by_id=actor.id))
+    for req in db.session.scalars(
+        select(JoinRequest).where(
+            JoinRequest.group_id == group.id,
+            JoinRequest.user_id == user.id,
+            JoinRequest.state == RequestState.PENDING,
+        )
+    ):
+        req.state, req.decided_by_id, req.decided_at = RequestState.DECLINED, actor.id, utcnow()
+    log_action(group, actor, ModAction.BAN, target=user, reason=reason.strip())
+    db.session.flush()
+    forget_access(user.id)
+
+
+def unban_member(actor: User, group: Group, user: User) -> None:
+    db.session.execute(delete(Ban).where(Ban.group_id == group.id, Ban.user_id == user.id))
+    log_action(group, actor, ModAction.UNBAN, target=user)
+    db.session.flush()
+    forget_access(user.id)
+
+
+def moderator_ids(group: Group) -> set[int]:
+    """Everyone who moderates ``group`` (for notifications): appointed, inherited, department leads."""
+    from intranet.models import department_leads
+
+    ids: set[int] = set()
+    node: Group | None = group
+    while node is not None:
+        ids.update(u.id for u in node.moderators)
+        if node.department_id is not None:
+            ids.update(
+                db.session.scalars(
+                    select(department_leads.c.user_id).where(
+                        department_leads.c.department_id == node.department_id
+                    )
+                )
+            )
+        node = node.parent if node.inherits_moderators else None
+    return ids
+
+
+# -- following ----------------------------------------------------------------------------------------
+
+
+def subscribe_group(user: User, group: Group) -> None:
+    _insert_once(GroupSubscription, group_id=group.id, user_id=user.id)
+
+
+def unsubscribe_group(user: User, group: Group) -> None:
+    db.session.execute(
+        delete(GroupSubscription).where(
+            GroupSubscription.group_id == group.id, GroupSubscription.user_id == user.id
+        )
+    )
+
+
+def subscribe_thread(user: User, thread: Thread) -> None:
+    _insert_once(ThreadSubscription, thread_id=thread.id, user_id=user.id)
+
+
+def unsubscribe_thread(user: User, thread: Thread) -> None:
+    db.session.execute(
+        delete(ThreadSubscription).where(
+            ThreadSubscription.thread_id == thread.id, ThreadSubscription.user_id == user.id
+        )
+    )
+
+
+def is_subscribed_group(user: User, group: Group) -> bool:
+    query = select(GroupSubscription.id).where(
+        GroupSubscription.group_id == group.id, GroupSubscription.user_id == user.id
+    )
+    return db.session.scalar(query) is not None
+
+
+def is_subscribed_thread(user: User, thread: Thread) -> bool:
+    query = select(ThreadSubscription.id).where(
+        ThreadSubscription.thread_id == thread.id, ThreadSubscription.user_id == user.id
+    )
+    return db.session.scalar(query) is not None
+
+
+def _insert_once(model: type[db.Model], **keys: int) -> None:
+    conditions = [getattr(model, k) == v for k, v in keys.items()]
+    if db.session.scalar(select(model.id).where(*conditions)) is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(model(**keys))
+    except IntegrityError:
+        pass  # a double click: the other request subscribed already

@@ -1,0 +1,87 @@
+"""Markdown for everything people write: HTML off, then nh3's allow-list (TRUST.md §3).
+
+markdown-it-py passes raw HTML through by default, so it runs with ``html=False``
+and its output is sanitised again by nh3: a bug in either still leaves the other.
+``@username`` becomes a mention (outside code), shown as a highlighted name.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markupsafe import Markup
+
+#: A mention: `@` at a word start, then a directory login name.
+MENTION_RE = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]{0,63})", re.IGNORECASE)
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a", "span",
+    "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "span": {"class"},
+    "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+}
+ALLOWED_CLASSES = {"span": {"mention"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def _mention_rule(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] != "@":
+        return False
+    if state.pos > 0 and re.match(r"[\w@.]", state.src[state.pos - 1]):
+        return False
+    match = MENTION_RE.match(state.src, state.pos)
+    if not match:
+        return False
+    if not silent:
+        token = state.push("mention", "", 0)
+        token.content = match.group(1).rstrip("._-")
+    state.pos += 1 + len(match.group(1).rstrip("._-"))
+    return True
+
+
+def _render_mention(self, tokens, idx, options, env) -> str:  # noqa: ANN001
+    name = tokens[idx].content
+    return f'<span class="mention">@{self.escapeHtml(name)}</span>'
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.inline.ruler.before("emphasis", "mention", _mention_rule)
+    md.add_render_rule("mention", _render_mention)
+    return md
+
+
+def render_markdown(text: str) -> Markup:
+    """Safe HTML for ``text``: no raw HTML, no scripts, no event handlers, links with rel=noopener."""
+    html = _parser().render(text or "")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+def mentioned_names(text: str) -> set[str]:
+    """Lower-cased login names mentioned in ``text``, as rendered: not inside code."""
+    names = set()
+    for block in _parser().parse(text or ""):
+        for token in block.children or ():
+            if token.type == "mention":
+                names.add(token.content.lower())
+    return names

@@ -1,0 +1,15 @@
+"""Signals between domains that must not import each other (DESIGN.md: dependencies point one way).
+
+- ``departments_changed``: auth refreshed departments from the directory (login, sync);
+  groups makes sure each department has its default open group.
+- ``demo_loaded``: ``flask demo load`` put the demo staff in; other domains add demo content.
+
+Receivers run in the sender's transaction: they flush, never commit.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+departments_changed = _signals.signal("departments-changed")
+demo_loaded = _signals.signal("demo-loaded")
