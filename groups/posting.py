@@ -221,10 +221,10 @@ def _mentioned_ids_of_revisions(post: Post) -> set[int]:
     return ids
 
 
-def _notify_readers(group: Group, user_ids: set[int], kind: str, link: str, **params: str) -> None:
-    """Notify only those who may read ``group``: a closed group's words never reach a non-member."""
+def _notify_readers(where: Group, user_ids: set[int], kind: str, link: str, **params: str) -> None:
+    """Notify only those who may read ``where``: a closed group's words never reach a non-member."""
     if not user_ids:
         return
     users = db.session.scalars(select(User).where(User.id.in_(user_ids), User.is_deactivated.is_(False)))
-    readers = [u.id for u in users if can_read(u, group)]
+    readers = [u.id for u in users if can_read(u, where)]
     notify(readers, kind, link, **params)

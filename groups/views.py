@@ -1,4 +1,418 @@
-from flask import Blueprint
+"""Group pages: list, create, edit, show, and membership. Load → check → validate → one service → commit."""
 
-# Registered now so later work only adds routes; it has none yet (no placeholder pages).
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from intranet.extensions import db
+from intranet.models import Department, User
+from intranet.roles import require
+
+from . import permissions as perm
+from . import services
+from .forms import (
+    INHERIT,
+    DecisionForm,
+    GroupForm,
+    InviteForm,
+    JoinRequestForm,
+    OptionalReasonForm,
+    ReasonForm,
+    visibility_choices,
+)
+from .loaders import group_or_404
+from .models import Ban, Group, JoinRequest, Membership, RequestState, Thread, Visibility
+from .services import GroupRuleError
+
 bp = Blueprint("groups", __name__, url_prefix="/groups")
+
+COMPANY_WIDE = "company"
+
+
+@bp.before_request
+@login_required
+def _logged_in() -> None:
+    """Every group page needs a login."""
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+def _flash_error(exc: GroupRuleError) -> None:
+    flash(str(exc), "error")
+
+
+@bp.get("/")
+def index() -> str:
+    listed = perm.visible_group_ids(current_user, "list")
+    readable = perm.visible_group_ids(current_user, "read")
+    query = (
+        select(Group)
+        .where(Group.id.in_(listed), Group.parent_id.is_(None))
+        .options(selectinload(Group.department))
+        .order_by(Group.last_activity_at.desc(), Group.id.desc())
+    )
+    page = db.paginate(
+        query, page=_page(), per_page=int(current_app.config["GROUPS_PER_PAGE"]), error_out=False
+    )
+    ids = [g.id for g in page.items]
+    subgroups = dict(
+        db.session.execute(
+            select(Group.parent_id, func.count())
+            .where(Group.parent_id.in_(ids), Group.id.in_(listed))
+            .group_by(Group.parent_id)
+        ).all()
+    )
+    members = set(
+        db.session.scalars(select(Membership.group_id).where(Membership.user_id == current_user.id))
+    )
+    return render_template(
+        "groups/index.html",
+        page=page,
+        readable=readable,
+        subgroups=subgroups,
+        members=members,
+        can_create=bool(_creatable_departments()),
+    )
+
+
+def _creatable_departments() -> list[tuple[str, str]]:
+    """(value, label) of where this user may create a top-level group."""
+    choices: list[tuple[str, str]] = []
+    if current_user.is_admin:
+        choices.append((COMPANY_WIDE, _("Whole company")))
+        departments = db.session.scalars(select(Department).order_by(Department.name)).all()
+    else:
+        departments = current_user.led_departments
+    choices += [(str(d.id), d.name) for d in departments if perm.can_create_group(current_user, d.id)]
+    return choices
+
+
+def _visibility(value: str) -> Visibility | None:
+    return None if value == INHERIT else Visibility(value)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Response | str | tuple[str, int]:
+    parent_id = request.args.get("parent", type=int)
+    parent = group_or_404(parent_id) if parent_id else None
+    form = GroupForm()
+    form.visibility.choices = visibility_choices(parent is not None)
+    if parent is not None:
+        require(perm.can_create_group(current_user, parent.department_id, parent))
+        form.department.choices = [(str(parent.department_id or COMPANY_WIDE), "")]
+        form.department.data = str(parent.department_id or COMPANY_WIDE)
+        if request.method == "GET":
+            form.visibility.data = INHERIT
+    else:
+        form.department.choices = _creatable_departments()
+        require(bool(form.department.choices))
+    if not form.validate_on_submit():
+        return render_template("groups/form.html", form=form, parent=parent, group=None), (
+            422 if request.method == "POST" else 200
+        )
+    department = None
+    if parent is None and form.department.data != COMPANY_WIDE:
+        department = db.get_or_404(Department, int(form.department.data))
+        require(perm.can_create_group(current_user, department.id))
+    elif parent is None:
+        require(perm.can_create_group(current_user, None))
+    try:
+        group = services.create_group(
+            current_user,
+            name=form.name.data,
+            description=form.description.data or "",
+            department=department,
+            parent=parent,
+            visibility=_visibility(form.visibility.data),
+            is_unlisted=form.is_unlisted.data,
+            inherits_moderators=form.inherits_moderators.data,
+        )
+    except GroupRuleError as exc:
+        db.session.rollback()
+        form.name.errors.append(str(exc))
+        return render_template("groups/form.html", form=form, parent=parent, group=None), 422
+    db.session.commit()
+    flash(_("Group “%(name)s” created.", name=group.name), "success")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+@bp.route("/<int:group_id>/edit", methods=["GET", "POST"])
+def edit(group_id: int) -> Response | str | tuple[str, int]:
+    group = group_or_404(group_id)
+    require(perm.can_moderate(current_user, group))
+    form = GroupForm(obj=group if request.method == "GET" else None)
+    form.visibility.choices = visibility_choices(group.parent is not None)
+    form.department.choices = [(str(group.department_id or COMPANY_WIDE), "")]
+    form.department.data = str(group.department_id or COMPANY_WIDE)
+    if request.method == "GET":
+        form.visibility.data = INHERIT if group.inherits_visibility else group.visibility.value
+    if not form.validate_on_submit():
+        return render_template("groups/form.html", form=form, parent=group.parent, group=group), (
+            422 if request.method == "POST" else 200
+        )
+    services.update_group(
+        current_user,
+        group,
+        name=form.name.data,
+        description=form.description.data or "",
+        visibility=_visibility(form.visibility.data),
+        is_unlisted=form.is_unlisted.data,
+        inherits_moderators=form.inherits_moderators.data,
+    )
+    db.session.commit()
+    flash(_("Group settings saved."), "success")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+@bp.get("/<int:group_id>")
+def show(group_id: int) -> str:
+    group = group_or_404(group_id, content=False)
+    readable = perm.can_read(current_user, group)
+    threads = None
+    if readable:
+        query = (
+            select(Thread)
+            .where(Thread.group_id == group.id)
+            .options(selectinload(Thread.author))
+            .order_by(Thread.is_pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
+        )
+        threads = db.paginate(
+            query, page=_page(), per_page=int(current_app.config["THREADS_PER_PAGE"]), error_out=False
+        )
+    children = [c for c in group.children if perm.can_list(current_user, c)]
+    children.sort(key=lambda c: c.last_activity_at, reverse=True)
+    return render_template(
+        "groups/show.html",
+        group=group,
+        readable=readable,
+        threads=threads,
+        children=children,
+        is_member=perm.is_member(current_user, group),
+        is_moderator=perm.is_moderator(current_user, group),
+        can_post=perm.can_post(current_user, group),
+        can_join=perm.can_join(current_user, group),
+        can_request=perm.can_request_to_join(current_user, group),
+        pending=services.pending_request(current_user, group),
+        following=services.is_subscribed_group(current_user, group),
+        can_create_sub=perm.can_create_group(current_user, group.department_id, group)
+        and group.depth < services.max_depth(),
+    )
+
+
+@bp.post("/<int:group_id>/join")
+def join(group_id: int) -> Response:
+    group = group_or_404(group_id)
+    require(perm.can_join(current_user, group))
+    services.join_group(current_user, group)
+    db.session.commit()
+    flash(_("You joined %(group)s and follow its new threads.", group=group.name), "success")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/leave")
+def leave(group_id: int) -> Response:
+    group = group_or_404(group_id, content=False)
+    require(perm.can_leave(current_user, group))
+    services.leave_group(current_user, group)
+    db.session.commit()
+    flash(_("You left %(group)s.", group=group.name), "success")
+    return redirect(
+        url_for(".index") if not perm.can_list(current_user, group) else url_for(".show", group_id=group.id)
+    )
+
+
+@bp.route("/<int:group_id>/request", methods=["GET", "POST"])
+def request_join(group_id: int) -> Response | str | tuple[str, int]:
+    group = group_or_404(group_id, content=False)
+    require(perm.can_request_to_join(current_user, group))
+    form = JoinRequestForm()
+    if not form.validate_on_submit():
+        return render_template("groups/request.html", group=group, form=form), (
+            422 if request.method == "POST" else 200
+        )
+    try:
+        services.request_to_join(current_user, group, form.message.data or "")
+    except GroupRuleError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+        return redirect(url_for(".show", group_id=group.id))
+    db.session.commit()
+    flash(_("Your request was sent to the moderators of %(group)s.", group=group.name), "success")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/follow")
+def follow(group_id: int) -> Response:
+    group = group_or_404(group_id)
+    services.subscribe_group(current_user, group)
+    db.session.commit()
+    flash(_("You follow %(group)s: new threads reach your notifications.", group=group.name), "success")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/unfollow")
+def unfollow(group_id: int) -> Response:
+    group = group_or_404(group_id, content=False)
+    services.unsubscribe_group(current_user, group)
+    db.session.commit()
+    flash(_("You no longer follow %(group)s.", group=group.name), "success")
+    return redirect(url_for(".show", group_id=group.id))
+
+
+# -- members ------------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:group_id>/members")
+def members(group_id: int) -> str:
+    group = group_or_404(group_id)
+    moderating = perm.can_approve_members(current_user, group)
+    query = (
+        select(Membership)
+        .join(Membership.user)
+        .where(Membership.group_id == group.id)
+        .options(selectinload(Membership.user))
+        .order_by(User.display_name)
+    )
+    page = db.paginate(query, page=_page(), per_page=50, error_out=False)
+    requests_, bans = [], []
+    if moderating:
+        requests_ = db.session.scalars(
+            select(JoinRequest)
+            .where(JoinRequest.group_id == group.id, JoinRequest.state == RequestState.PENDING)
+            .options(selectinload(JoinRequest.user))
+            .order_by(JoinRequest.created_at)
+        ).all()
+        bans = db.session.scalars(
+            select(Ban)
+            .where(Ban.group_id == group.id)
+            .options(selectinload(Ban.user))
+            .order_by(Ban.created_at)
+        ).all()
+    return render_template(
+        "groups/members.html",
+        group=group,
+        page=page,
+        moderating=moderating,
+        join_requests=requests_,
+        bans=bans,
+        invite_form=InviteForm(),
+        decision_form=DecisionForm(),
+        reason_form=ReasonForm(),
+    )
+
+
+@bp.post("/<int:group_id>/requests/<int:request_id>")
+def decide(group_id: int, request_id: int) -> Response:
+    group = group_or_404(group_id)
+    require(perm.can_approve_members(current_user, group))
+    req = db.session.get(JoinRequest, request_id)
+    if req is None or req.group_id != group.id:
+        abort(404)
+    form = DecisionForm()
+    decision = request.form.get("decision")
+    if decision not in ("approve", "decline") or not form.validate_on_submit():
+        flash(_("Choose approve or decline; a message may be up to 1,000 characters."), "error")
+        return redirect(url_for(".members", group_id=group.id))
+    try:
+        services.decide_request(
+            current_user, req, approve=decision == "approve", message=form.message.data or ""
+        )
+    except GroupRuleError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+        return redirect(url_for(".members", group_id=group.id))
+    db.session.commit()
+    if decision == "approve":
+        flash(_("%(person)s is now a member.", person=req.user.display_name), "success")
+    else:
+        flash(_("The request of %(person)s was declined.", person=req.user.display_name), "success")
+    return redirect(url_for(".members", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/invite")
+def invite(group_id: int) -> Response:
+    group = group_or_404(group_id)
+    require(perm.can_approve_members(current_user, group))
+    form = InviteForm()
+    if not form.validate_on_submit():
+        flash(_("Give the user name of the colleague to add."), "error")
+        return redirect(url_for(".members", group_id=group.id))
+    name = form.username.data.strip().lower()
+    user = db.session.scalar(
+        select(User).where(func.lower(User.username) == name, User.is_deactivated.is_(False))
+    )
+    if user is None:
+        flash(
+            _("Nobody active is called “%(name)s” in the directory.", name=form.username.data.strip()),
+            "error",
+        )
+        return redirect(url_for(".members", group_id=group.id))
+    try:
+        services.invite_member(current_user, group, user)
+    except GroupRuleError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+        return redirect(url_for(".members", group_id=group.id))
+    db.session.commit()
+    flash(_("%(person)s was added to the group.", person=user.display_name), "success")
+    return redirect(url_for(".members", group_id=group.id))
+
+
+def _member_user(group: Group, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/<int:group_id>/members/<int:user_id>/remove")
+def remove(group_id: int, user_id: int) -> Response:
+    group = group_or_404(group_id)
+    require(perm.can_approve_members(current_user, group))
+    user = _member_user(group, user_id)
+    form = OptionalReasonForm()
+    form.validate_on_submit()
+    services.remove_member(current_user, group, user, form.reason.data or "")
+    db.session.commit()
+    flash(_("%(person)s was removed from the group.", person=user.display_name), "success")
+    return redirect(url_for(".members", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/members/<int:user_id>/ban")
+def ban(group_id: int, user_id: int) -> Response:
+    group = group_or_404(group_id)
+    require(perm.can_moderate(current_user, group))
+    user = _member_user(group, user_id)
+    form = ReasonForm()
+    try:
+        if not form.validate_on_submit():
+            raise GroupRuleError(_("Say why: the reason is shown in the moderation log."))
+        services.ban_member(current_user, group, user, form.reason.data)
+    except GroupRuleError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+        return redirect(url_for(".members", group_id=group.id))
+    db.session.commit()
+    flash(_("%(person)s is banned from the group.", person=user.display_name), "success")
+    return redirect(url_for(".members", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/bans/<int:user_id>/lift")
+def unban(group_id: int, user_id: int) -> Response:
+    group = group_or_404(group_id)
+    require(perm.can_moderate(current_user, group))
+    user = _member_user(group, user_id)
+    services.unban_member(current_user, group, user)
+    db.session.commit()
+    flash(_("The ban on %(person)s was lifted.", person=user.display_name), "success")
+    return redirect(url_for(".members", group_id=group.id))
+
+
+from . import moderation_views, thread_views  # noqa: E402, F401 - routes on the same blueprint

@@ -1,0 +1,107 @@
+"""Forms for groups, threads, posts and moderation. They check shape and size, never the database."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+INHERIT = "inherit"
+
+
+def post_length(form: FlaskForm, field: TextAreaField) -> None:
+    """The configured limit (POST_MAX_LENGTH, 20,000 characters by default), said in numbers."""
+    limit = int(current_app.config["POST_MAX_LENGTH"])
+    length = len((field.data or "").strip())
+    if length > limit:
+        raise ValidationError(
+            _l("The text is %(length)d characters long; the limit is %(limit)d.", length=length, limit=limit)
+        )
+
+
+def _not_blank(message: str):  # noqa: ANN202
+    def check(form: FlaskForm, field: StringField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(message)
+
+    return check
+
+
+class GroupForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Give the group a name.")), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    department = SelectField(_l("Department"), coerce=str, validate_choice=True)
+    visibility = SelectField(
+        _l("Who can read it"),
+        choices=[
+            ("open", _l("Open: every employee reads, joins and posts")),
+            ("closed", _l("Closed: only members read and post; others may ask to join")),
+        ],
+    )
+    is_unlisted = BooleanField(_l("Unlisted: a closed group that only its members see in lists"))
+    inherits_moderators = BooleanField(_l("Moderated also by the parent group's moderators"), default=True)
+
+
+class ThreadForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[_not_blank(_l("Give the thread a title.")), Length(max=200)])
+    body = TextAreaField(
+        _l("Message"), validators=[_not_blank(_l("Write something first: the post is empty.")), post_length]
+    )
+    is_question = BooleanField(_l("This is a question: an answer can be marked as accepted"))
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your reply"),
+        validators=[_not_blank(_l("Write something first: the post is empty.")), post_length],
+    )
+
+
+class EditPostForm(FlaskForm):
+    body = TextAreaField(
+        _l("Message"), validators=[_not_blank(_l("Write something first: the post is empty.")), post_length]
+    )
+    version = HiddenField(validators=[InputRequired()])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[_not_blank(_l("Give a reason.")), Length(max=1000)])
+
+
+class OptionalReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class JoinRequestForm(FlaskForm):
+    message = TextAreaField(
+        _l("Message to the moderators (optional)"), validators=[Optional(), Length(max=1000)]
+    )
+
+
+class DecisionForm(FlaskForm):
+    message = TextAreaField(_l("Message to the person (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class InviteForm(FlaskForm):
+    username = StringField(
+        _l("User name of the colleague to add"),
+        validators=[_not_blank(_l("Give a user name.")), Length(max=256)],
+    )
+
+
+class MoveForm(FlaskForm):
+    target = SelectField(_l("Move to group"), coerce=int, validate_choice=True)
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class AcceptForm(FlaskForm):
+    post_id = IntegerField(validators=[InputRequired()])
+
+
+def visibility_choices(is_subgroup: bool) -> list[tuple[str, str]]:
+    choices = list(GroupForm.visibility.kwargs["choices"])
+    if is_subgroup:
+        choices.insert(0, (INHERIT, str(_l("Same as the parent group"))))
+    return choices
