@@ -54,7 +54,7 @@ def _load() -> None:
     critique = posting.reply(
         sanna,
         question,
-        "Honestly the approval takes too long. Bjørn Ødegård, can we make read access to staging the default?",
+        "Honestly, approval takes too long. Bjørn Ødegård, can we make read access to staging the default?",
     )
     moderation.flag_post(priya, critique, "Not an answer to the question.")
 
