@@ -45,7 +45,9 @@ def test_demo_load_gives_each_department_one_default_group_and_content_once(app)
 def test_ensure_defaults_command_is_idempotent(app):
     runner = app.test_cli_runner()
     with app.app_context():
-        db.session.add_all([Department(name="Legal", slug="legal"), Department(name="Support", slug="support")])
+        db.session.add_all(
+            [Department(name="Legal", slug="legal"), Department(name="Support", slug="support")]
+        )
         db.session.commit()
     first = runner.invoke(args=["groups", "ensure-defaults"])
     second = runner.invoke(args=["groups", "ensure-defaults"])
