@@ -104,30 +104,42 @@ def _is_moderator(a: Access, grp: GroupLike, parent: Resolve) -> bool:
 
 
 def _can_read(a: Access, grp: GroupLike, parent: Resolve) -> bool:
-    if _is_moderator(a, grp, parent) or grp.id in a.member_of:
+    if _is_moderator(a, grp, parent):
         return True
-    if grp.visibility != Visibility.OPEN:
-        return False
-    up = parent(grp)
-    return up is None or _can_read(a, up, parent)
+    if grp.visibility == Visibility.OPEN:
+        # Open, but inside its parent: whoever loses the parent loses the sub-group too.
+        up = parent(grp)
+        return up is None or _can_read(a, up, parent)
+    return grp.id in a.member_of
 
 
 def _can_list(a: Access, grp: GroupLike, parent: Resolve) -> bool:
-    if _can_read(a, grp, parent):
+    if _can_read(a, grp, parent) or grp.id in a.member_of:
         return True
     if grp.is_unlisted:
         return False
     up = parent(grp)
-    if up is not None and not _can_read(a, up, parent):
-        return False
+    if up is not None:
+        # A listed closed sub-group shows to everyone who reads its parent.
+        return _can_read(a, up, parent)
     # A listed closed group shows its name and description to its department (all, if company-wide).
     return grp.department_id is None or grp.department_id == a.department_id
+
+
+def _is_banned(a: Access, grp: GroupLike, parent: Resolve) -> bool:
+    """Banned here or from any group above: a ban covers the sub-groups."""
+    node = grp
+    while node is not None:
+        if node.id in a.banned_from:
+            return True
+        node = parent(node)
+    return False
 
 
 def _can_post(a: Access, grp: GroupLike, parent: Resolve) -> bool:
     if _is_moderator(a, grp, parent):
         return True
-    return grp.id not in a.banned_from and _can_read(a, grp, parent)
+    return not _is_banned(a, grp, parent) and _can_read(a, grp, parent)
 
 
 # -- the public questions -----------------------------------------------------------------------------
@@ -142,7 +154,7 @@ def is_member(user: User, group: Group) -> bool:
 
 
 def is_banned(user: User, group: Group) -> bool:
-    return group.id in access_for(user).banned_from
+    return _is_banned(access_for(user), group, _orm_parent)
 
 
 def can_list(user: User, group: Group) -> bool:
@@ -174,7 +186,7 @@ def can_join(user: User, group: Group) -> bool:
     return (
         group.visibility == Visibility.OPEN
         and group.id not in a.member_of
-        and group.id not in a.banned_from
+        and not _is_banned(a, group, _orm_parent)
         and can_read(user, group)
     )
 
@@ -185,7 +197,7 @@ def can_request_to_join(user: User, group: Group) -> bool:
     return (
         group.visibility == Visibility.CLOSED
         and group.id not in a.member_of
-        and group.id not in a.banned_from
+        and not _is_banned(a, group, _orm_parent)
         and not is_moderator(user, group)
         and can_list(user, group)
     )

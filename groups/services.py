@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from intranet.clock import utcnow
@@ -195,17 +195,31 @@ def _add_member(group: Group, user: User, now: datetime) -> Membership:
 
 def join_group(user: User, group: Group) -> Membership:
     """Open groups: join and follow."""
+    if is_banned_user(group, user):
+        raise GroupRuleError(_l("You are banned from this group."))
     membership = _add_member(group, user, utcnow())
     subscribe_group(user, group)
     return membership
 
 
 def leave_group(user: User, group: Group) -> None:
+    """Leave the group and its sub-groups (they sit inside it)."""
+    ids = [group.id, *descendant_ids(group)]
+    db.session.execute(delete(Membership).where(Membership.group_id.in_(ids), Membership.user_id == user.id))
     db.session.execute(
-        delete(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+        delete(GroupSubscription).where(
+            GroupSubscription.group_id.in_(ids), GroupSubscription.user_id == user.id
+        )
     )
-    unsubscribe_group(user, group)
     forget_access(user.id)
+
+
+def descendant_ids(group: Group) -> list[int]:
+    found, frontier = [], [group.id]
+    while frontier:
+        frontier = list(db.session.scalars(select(Group.id).where(Group.parent_id.in_(frontier))))
+        found += frontier
+    return found
 
 
 def pending_request(user: User, group: Group) -> JoinRequest | None:
@@ -220,6 +234,8 @@ def pending_request(user: User, group: Group) -> JoinRequest | None:
 
 def request_to_join(user: User, group: Group, message: str) -> JoinRequest:
     """Ask to join a closed group; the group's moderators are told."""
+    if is_banned_user(group, user):
+        raise GroupRuleError(_l("You are banned from this group."))
     if pending_request(user, group) is not None:
         raise GroupRuleError(_l("You have already asked to join; a moderator will answer."))
     req = JoinRequest(group_id=group.id, user_id=user.id, message=message.strip(), state=RequestState.PENDING)
@@ -236,14 +252,25 @@ def request_to_join(user: User, group: Group, message: str) -> JoinRequest:
 
 
 def decide_request(actor: User, req: JoinRequest, *, approve: bool, message: str = "") -> None:
-    """Approve or decline with a message. A request already decided (by someone else) is refused."""
-    if req.state != RequestState.PENDING:
-        raise GroupRuleError(_l("This request was already answered."))
+    """Approve or decline with a message. A request already decided (by someone else) is refused.
+
+    The state changes with ``UPDATE … WHERE state = 'pending'``: of two moderators
+    deciding at once, exactly one wins and the other is told.
+    """
     now = utcnow()
-    req.state = RequestState.APPROVED if approve else RequestState.DECLINED
-    req.decided_by_id = actor.id
-    req.decided_at = now
-    req.decision_message = message.strip()
+    result = db.session.execute(
+        update(JoinRequest)
+        .where(JoinRequest.id == req.id, JoinRequest.state == RequestState.PENDING)
+        .values(
+            state=RequestState.APPROVED if approve else RequestState.DECLINED,
+            decided_by_id=actor.id,
+            decided_at=now,
+            decision_message=message.strip(),
+        )
+    )
+    if result.rowcount != 1:
+        raise GroupRuleError(_l("This request was already answered."))
+    db.session.refresh(req)
     group = req.group
     if approve:
         _add_member(group, req.user, now)
@@ -296,9 +323,9 @@ def remove_member(actor: User, group: Group, user: User, reason: str = "") -> No
 
 
 def is_banned_user(group: Group, user: User) -> bool:
-    return (
-        db.session.scalar(select(Ban.id).where(Ban.group_id == group.id, Ban.user_id == user.id)) is not None
-    )
+    """Banned from the group or from a group above it."""
+    ids = [group.id, *(up.id for up in group.ancestors())]
+    return db.session.scalar(select(Ban.id).where(Ban.group_id.in_(ids), Ban.user_id == user.id)) is not None
 
 
 def ban_member(actor: User, group: Group, user: User, reason: str) -> None:
@@ -308,7 +335,7 @@ def ban_member(actor: User, group: Group, user: User, reason: str) -> None:
     if is_moderator(user, group):
         raise GroupRuleError(_l("Moderators of this group cannot be banned from it."))
     leave_group(user, group)
-    if not is_banned_user(group, user):
+    if db.session.scalar(select(Ban.id).where(Ban.group_id == group.id, Ban.user_id == user.id)) is None:
         db.session.add(Ban(group_id=group.id, user_id=user.id, reason=reason.strip(), banned_by_id=actor.id))
     for req in db.session.scalars(
         select(JoinRequest).where(

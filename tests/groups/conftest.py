@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from groups import services
@@ -67,6 +67,24 @@ def build_company() -> Company:
     c.other_lead.led_departments = [engineering]
     db.session.flush()
     return c
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    """The demo-directory app, with per-request globals really per request.
+
+    The ``company`` fixture keeps an app context open for the whole test, and
+    Flask reuses it for the test client's requests, so ``g`` (Flask-Login's
+    current user, the permission cache) would otherwise carry over between them.
+    """
+    app = make_app()
+
+    @app.before_request
+    def _fresh_request_globals() -> None:
+        for key in ("_login_user", "_group_access"):
+            g.pop(key, None)
+
+    return app
 
 
 @pytest.fixture
