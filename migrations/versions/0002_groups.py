@@ -138,7 +138,6 @@ def upgrade():
     sa.Column('reply_count', sa.Integer(), nullable=False),
     sa.Column('created_at', intranet.types.UTCDateTime(), nullable=False),
     sa.Column('last_activity_at', intranet.types.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['accepted_post_id'], ['posts.id'], name='fk_threads_accepted_post_id_posts', use_alter=True),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_threads_author_id_users')),
     sa.ForeignKeyConstraint(['group_id'], ['groups.id'], name=op.f('fk_threads_group_id_groups')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_threads'))
@@ -169,6 +168,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_posts_thread_id_threads')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_posts'))
     )
+    # threads <-> posts refer to each other: the accepted answer's key comes once both exist.
+    with op.batch_alter_table('threads', schema=None) as batch_op:
+        batch_op.create_foreign_key('fk_threads_accepted_post_id_posts', 'posts', ['accepted_post_id'], ['id'])
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_posts_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_posts_thread_created', ['thread_id', 'created_at'], unique=False)
@@ -255,6 +257,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_thread_subscriptions_user_id'))
 
     op.drop_table('thread_subscriptions')
+    with op.batch_alter_table('threads', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_threads_accepted_post_id_posts', type_='foreignkey')
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_index('ix_posts_thread_created')
         batch_op.drop_index(batch_op.f('ix_posts_author_id'))
