@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 INHERIT = "inherit"
@@ -36,8 +37,8 @@ class GroupForm(FlaskForm):
     visibility = SelectField(
         _l("Who can read it"),
         choices=[
-            ("open", _l("Open: every employee reads, joins and posts")),
-            ("closed", _l("Closed: only members read and post; others may ask to join")),
+            SelectChoice("open", _l("Open: every employee reads, joins and posts")),
+            SelectChoice("closed", _l("Closed: only members read and post; others may ask to join")),
         ],
     )
     is_unlisted = BooleanField(_l("Unlisted: a closed group that only its members see in lists"))
@@ -100,8 +101,8 @@ class AcceptForm(FlaskForm):
     post_id = IntegerField(validators=[InputRequired()])
 
 
-def visibility_choices(is_subgroup: bool) -> list[tuple[str, str]]:
+def visibility_choices(is_subgroup: bool) -> list[SelectChoice]:
     choices = list(GroupForm.visibility.kwargs["choices"])
     if is_subgroup:
-        choices.insert(0, (INHERIT, str(_l("Same as the parent group"))))
+        choices.insert(0, SelectChoice(INHERIT, _l("Same as the parent group")))
     return choices

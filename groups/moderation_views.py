@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields import SelectChoice
 
 from intranet.extensions import db
 from intranet.roles import require
@@ -63,7 +64,7 @@ def move(thread_id: int) -> Response | str | tuple[str, int]:
     ]
     form = MoveForm()
     form.target.choices = [
-        (g.id, g.name + (f" ({g.department.name})" if g.department else "")) for g in targets
+        SelectChoice(str(g.id), g.name + (f" ({g.department.name})" if g.department else "")) for g in targets
     ]
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms.fields import SelectChoice
 
 from intranet.extensions import db
 from intranet.models import Department, User
@@ -82,15 +83,17 @@ def index() -> str:
     )
 
 
-def _creatable_departments() -> list[tuple[str, str]]:
+def _creatable_departments() -> list[SelectChoice]:
     """(value, label) of where this user may create a top-level group."""
-    choices: list[tuple[str, str]] = []
+    choices: list[SelectChoice] = []
     if current_user.is_admin:
-        choices.append((COMPANY_WIDE, _("Whole company")))
+        choices.append(SelectChoice(COMPANY_WIDE, _("Whole company")))
         departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     else:
         departments = current_user.led_departments
-    choices += [(str(d.id), d.name) for d in departments if perm.can_create_group(current_user, d.id)]
+    choices += [
+        SelectChoice(str(d.id), d.name) for d in departments if perm.can_create_group(current_user, d.id)
+    ]
     return choices
 
 
@@ -106,7 +109,7 @@ def new() -> Response | str | tuple[str, int]:
     form.visibility.choices = visibility_choices(parent is not None)
     if parent is not None:
         require(perm.can_create_group(current_user, parent.department_id, parent))
-        form.department.choices = [(str(parent.department_id or COMPANY_WIDE), "")]
+        form.department.choices = [SelectChoice(str(parent.department_id or COMPANY_WIDE))]
         form.department.data = str(parent.department_id or COMPANY_WIDE)
         if request.method == "GET":
             form.visibility.data = INHERIT
@@ -149,7 +152,7 @@ def edit(group_id: int) -> Response | str | tuple[str, int]:
     require(perm.can_moderate(current_user, group))
     form = GroupForm(obj=group if request.method == "GET" else None)
     form.visibility.choices = visibility_choices(group.parent is not None)
-    form.department.choices = [(str(group.department_id or COMPANY_WIDE), "")]
+    form.department.choices = [SelectChoice(str(group.department_id or COMPANY_WIDE))]
     form.department.data = str(group.department_id or COMPANY_WIDE)
     if request.method == "GET":
         form.visibility.data = INHERIT if group.inherits_visibility else group.visibility.value
