@@ -19,13 +19,12 @@ from markupsafe import Markup
 MENTION_RE = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]{0,63})", re.IGNORECASE)
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote",
+    "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",
     "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "a", "span",
     "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "span": {"class"},
     "ol": {"start"},
     "th": {"align"},
     "td": {"align"},
@@ -51,7 +50,7 @@ def _mention_rule(state: StateInline, silent: bool) -> bool:
 
 def _render_mention(self, tokens, idx, options, env) -> str:  # noqa: ANN001
     name = tokens[idx].content
-    return f'<span class="mention">@{self.escapeHtml(name)}</span>'
+    return f'<span class="mention">@{Markup.escape(name)}</span>'
 
 
 @lru_cache(maxsize=1)

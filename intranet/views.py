@@ -1,19 +1,28 @@
-"""Core pages: home, departments, health."""
+"""Core pages: home, departments, the notification inbox, health."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
-from flask_login import login_required
+from typing import Any
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from .extensions import db, limiter
+from .markdown import render_markdown
 from .models import Department, active_staff_counts
+from .notifications import Notification, inbox_query, mark_all_read, mark_read, unread_count
+from .security import is_safe_next, safe_next
 
 bp = Blueprint("core", __name__)
 PER_PAGE = 50
+NOTIFICATIONS_PER_PAGE = 30
+
+bp.app_template_filter("markdown")(render_markdown)
 
 
 @bp.get("/")
@@ -31,6 +40,43 @@ def departments() -> str:
         error_out=True,
     )
     return render_template("core/departments.html", page=page, counts=active_staff_counts())
+
+
+@bp.app_context_processor
+def unread_notifications() -> dict[str, Any]:
+    """The current user's unread count for the nav: one query per rendered page, 0 when anonymous."""
+    return {"unread_notifications": unread_count(current_user.id) if current_user.is_authenticated else 0}
+
+
+@bp.get("/notifications")
+@login_required
+def notifications() -> str:
+    page = db.paginate(inbox_query(current_user.id), per_page=NOTIFICATIONS_PER_PAGE, error_out=True)
+    return render_template("core/notifications.html", page=page)
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int) -> Response:
+    """Mark one notification read and follow its link, if that link stays on Ting."""
+    n = db.first_or_404(
+        select(Notification).where(
+            Notification.id == notification_id,
+            Notification.user_id == current_user.id,
+        )
+    )
+    mark_read(n)
+    db.session.commit()
+    return redirect(n.link if is_safe_next(n.link) else url_for("core.notifications"))
+
+
+@bp.post("/notifications/read-all")
+@login_required
+def read_all_notifications() -> Response:
+    mark_all_read(current_user.id)
+    db.session.commit()
+    flash(_("All notifications are marked as read."), "info")
+    return redirect(safe_next(request.form.get("next"), url_for("core.notifications")))
 
 
 @bp.get("/healthz")
