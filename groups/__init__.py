@@ -21,6 +21,7 @@ NOTIFICATIONS = {
     "groups.request_approved": _l("You are now a member of %(group)s. Message: %(message)s"),
     "groups.request_declined": _l("Your request to join %(group)s was declined. Message: %(message)s"),
     "groups.invited": _l("%(person)s added you to %(group)s."),
+    "groups.appointed": _l("%(person)s made you a moderator of %(group)s."),
     "groups.post_hidden": _l("Your post in “%(thread)s” was hidden by a moderator. Reason: %(reason)s"),
     "groups.post_flagged": _l("A post in “%(thread)s” (%(group)s) was flagged for moderation."),
     "groups.hide_needs_second": _l("A hide in “%(thread)s” (%(group)s) waits for a second moderator."),

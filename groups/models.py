@@ -59,6 +59,8 @@ class ModAction(enum.StrEnum):
     BAN = "ban"
     UNBAN = "unban"
     EDIT_GROUP = "edit_group"
+    APPOINT_MODERATOR = "appoint_moderator"
+    DISMISS_MODERATOR = "dismiss_moderator"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

@@ -70,6 +70,48 @@ class Access:
         )
 
 
+def _load_many(users: list[User]) -> dict[int, Access]:
+    """Access for many users in four queries (for notifying followers)."""
+    ids = [u.id for u in users]
+
+    def grouped(query: Any) -> dict[int, set[int]]:
+        out: dict[int, set[int]] = {}
+        for user_id, group_id in db.session.execute(query):
+            out.setdefault(user_id, set()).add(group_id)
+        return out
+
+    leads = grouped(
+        select(department_leads.c.user_id, department_leads.c.department_id).where(
+            department_leads.c.user_id.in_(ids)
+        )
+    )
+    members = grouped(select(Membership.user_id, Membership.group_id).where(Membership.user_id.in_(ids)))
+    bans = grouped(select(Ban.user_id, Ban.group_id).where(Ban.user_id.in_(ids)))
+    appointed = grouped(
+        select(group_moderators.c.user_id, group_moderators.c.group_id).where(
+            group_moderators.c.user_id.in_(ids)
+        )
+    )
+    return {
+        u.id: Access(
+            user_id=u.id,
+            department_id=u.department_id,
+            is_admin=u.is_admin,
+            led_departments=frozenset(leads.get(u.id, ())),
+            member_of=frozenset(members.get(u.id, ())),
+            banned_from=frozenset(bans.get(u.id, ())),
+            appointed_to=frozenset(appointed.get(u.id, ())),
+        )
+        for u in users
+    }
+
+
+def readers_among(group: Group, users: list[User]) -> list[User]:
+    """Those of ``users`` who may read ``group``: who may be notified about its content."""
+    access = _load_many(users)
+    return [u for u in users if _can_read(access[u.id], group, _orm_parent)]
+
+
 def access_for(user: User) -> Access:
     """The user's standing, cached for the request (services call :func:`forget_access` on change)."""
     if not has_app_context():
@@ -178,6 +220,12 @@ def can_moderate(user: User, group: Group) -> bool:
 
 def can_approve_members(user: User, group: Group) -> bool:
     return is_moderator(user, group)
+
+
+def can_appoint_moderators(user: User, group: Group) -> bool:
+    """Admins and the leads of the group's department; appointed moderators do not appoint others."""
+    a = access_for(user)
+    return a.is_admin or (group.department_id is not None and group.department_id in a.led_departments)
 
 
 def can_join(user: User, group: Group) -> bool:

@@ -20,7 +20,7 @@ from intranet.models import User
 from intranet.notifications import notify
 
 from .models import Group, GroupSubscription, Post, PostRevision, Thread, ThreadSubscription
-from .permissions import can_read
+from .permissions import readers_among
 from .services import GroupRuleError, subscribe_thread, touch
 
 
@@ -225,6 +225,7 @@ def _notify_readers(where: Group, user_ids: set[int], kind: str, link: str, **pa
     """Notify only those who may read ``where``: a closed group's words never reach a non-member."""
     if not user_ids:
         return
-    users = db.session.scalars(select(User).where(User.id.in_(user_ids), User.is_deactivated.is_(False)))
-    readers = [u.id for u in users if can_read(u, where)]
-    notify(readers, kind, link, **params)
+    users = db.session.scalars(
+        select(User).where(User.id.in_(user_ids), User.is_deactivated.is_(False))
+    ).all()
+    notify([u.id for u in readers_among(where, list(users))], kind, link, **params)

@@ -357,6 +357,32 @@ def unban_member(actor: User, group: Group, user: User) -> None:
     forget_access(user.id)
 
 
+def appoint_moderator(actor: User, group: Group, user: User) -> None:
+    """Appoint a colleague to moderate this group (and the sub-groups that inherit its moderators)."""
+    if user in group.moderators:
+        raise GroupRuleError(_l("%(person)s already moderates this group.", person=user.display_name))
+    group.moderators.append(user)
+    log_action(group, actor, ModAction.APPOINT_MODERATOR, target=user)
+    notify(
+        [user.id],
+        "groups.appointed",
+        url_for("groups.show", group_id=group.id),
+        person=actor.display_name,
+        group=group.name,
+    )
+    db.session.flush()
+    forget_access(user.id)
+
+
+def dismiss_moderator(actor: User, group: Group, user: User) -> None:
+    if user not in group.moderators:
+        raise GroupRuleError(_l("%(person)s is not appointed to this group.", person=user.display_name))
+    group.moderators.remove(user)
+    log_action(group, actor, ModAction.DISMISS_MODERATOR, target=user)
+    db.session.flush()
+    forget_access(user.id)
+
+
 def moderator_ids(group: Group) -> set[int]:
     """Everyone who moderates ``group`` (for notifications): appointed, inherited, department leads."""
     from intranet.models import department_leads

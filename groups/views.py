@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -11,23 +11,19 @@ from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
 from intranet.extensions import db
-from intranet.models import Department, User
+from intranet.models import Department
 from intranet.roles import require
 
 from . import permissions as perm
 from . import services
 from .forms import (
     INHERIT,
-    DecisionForm,
     GroupForm,
-    InviteForm,
     JoinRequestForm,
-    OptionalReasonForm,
-    ReasonForm,
     visibility_choices,
 )
 from .loaders import group_or_404
-from .models import Ban, Group, JoinRequest, Membership, RequestState, Thread, Visibility
+from .models import Group, Membership, Thread, Visibility
 from .services import GroupRuleError
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
@@ -269,153 +265,4 @@ def unfollow(group_id: int) -> Response:
     return redirect(url_for(".show", group_id=group.id))
 
 
-# -- members ------------------------------------------------------------------------------------------
-
-
-@bp.get("/<int:group_id>/members")
-def members(group_id: int) -> str:
-    group = group_or_404(group_id)
-    moderating = perm.can_approve_members(current_user, group)
-    query = (
-        select(Membership)
-        .join(Membership.user)
-        .where(Membership.group_id == group.id)
-        .options(selectinload(Membership.user))
-        .order_by(User.display_name)
-    )
-    page = db.paginate(query, page=_page(), per_page=50, error_out=False)
-    requests_, bans = [], []
-    if moderating:
-        requests_ = db.session.scalars(
-            select(JoinRequest)
-            .where(JoinRequest.group_id == group.id, JoinRequest.state == RequestState.PENDING)
-            .options(selectinload(JoinRequest.user))
-            .order_by(JoinRequest.created_at)
-        ).all()
-        bans = db.session.scalars(
-            select(Ban)
-            .where(Ban.group_id == group.id)
-            .options(selectinload(Ban.user))
-            .order_by(Ban.created_at)
-        ).all()
-    return render_template(
-        "groups/members.html",
-        group=group,
-        page=page,
-        moderating=moderating,
-        join_requests=requests_,
-        bans=bans,
-        invite_form=InviteForm(),
-        decision_form=DecisionForm(),
-        reason_form=ReasonForm(),
-    )
-
-
-@bp.post("/<int:group_id>/requests/<int:request_id>")
-def decide(group_id: int, request_id: int) -> Response:
-    group = group_or_404(group_id)
-    require(perm.can_approve_members(current_user, group))
-    req = db.session.get(JoinRequest, request_id)
-    if req is None or req.group_id != group.id:
-        abort(404)
-    form = DecisionForm()
-    decision = request.form.get("decision")
-    if decision not in ("approve", "decline") or not form.validate_on_submit():
-        flash(_("Choose approve or decline; a message may be up to 1,000 characters."), "error")
-        return redirect(url_for(".members", group_id=group.id))
-    try:
-        services.decide_request(
-            current_user, req, approve=decision == "approve", message=form.message.data or ""
-        )
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".members", group_id=group.id))
-    db.session.commit()
-    if decision == "approve":
-        flash(_("%(person)s is now a member.", person=req.user.display_name), "success")
-    else:
-        flash(_("The request of %(person)s was declined.", person=req.user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
-
-
-@bp.post("/<int:group_id>/invite")
-def invite(group_id: int) -> Response:
-    group = group_or_404(group_id)
-    require(perm.can_approve_members(current_user, group))
-    form = InviteForm()
-    if not form.validate_on_submit():
-        flash(_("Give the user name of the colleague to add."), "error")
-        return redirect(url_for(".members", group_id=group.id))
-    name = form.username.data.strip().lower()
-    user = db.session.scalar(
-        select(User).where(func.lower(User.username) == name, User.is_deactivated.is_(False))
-    )
-    if user is None:
-        flash(
-            _("Nobody active is called “%(name)s” in the directory.", name=form.username.data.strip()),
-            "error",
-        )
-        return redirect(url_for(".members", group_id=group.id))
-    try:
-        services.invite_member(current_user, group, user)
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".members", group_id=group.id))
-    db.session.commit()
-    flash(_("%(person)s was added to the group.", person=user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
-
-
-def _member_user(group: Group, user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
-@bp.post("/<int:group_id>/members/<int:user_id>/remove")
-def remove(group_id: int, user_id: int) -> Response:
-    group = group_or_404(group_id)
-    require(perm.can_approve_members(current_user, group))
-    user = _member_user(group, user_id)
-    form = OptionalReasonForm()
-    form.validate_on_submit()
-    services.remove_member(current_user, group, user, form.reason.data or "")
-    db.session.commit()
-    flash(_("%(person)s was removed from the group.", person=user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
-
-
-@bp.post("/<int:group_id>/members/<int:user_id>/ban")
-def ban(group_id: int, user_id: int) -> Response:
-    group = group_or_404(group_id)
-    require(perm.can_moderate(current_user, group))
-    user = _member_user(group, user_id)
-    form = ReasonForm()
-    try:
-        if not form.validate_on_submit():
-            raise GroupRuleError(_("Say why: the reason is shown in the moderation log."))
-        services.ban_member(current_user, group, user, form.reason.data)
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".members", group_id=group.id))
-    db.session.commit()
-    flash(_("%(person)s is banned from the group.", person=user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
-
-
-@bp.post("/<int:group_id>/bans/<int:user_id>/lift")
-def unban(group_id: int, user_id: int) -> Response:
-    group = group_or_404(group_id)
-    require(perm.can_moderate(current_user, group))
-    user = _member_user(group, user_id)
-    services.unban_member(current_user, group, user)
-    db.session.commit()
-    flash(_("The ban on %(person)s was lifted.", person=user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
-
-
-from . import moderation_views, thread_views  # noqa: E402, F401 - routes on the same blueprint
+from . import member_views, moderation_views, thread_views  # noqa: E402, F401 - routes on the same blueprint

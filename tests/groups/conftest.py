@@ -81,7 +81,7 @@ def app(make_app: Any) -> Flask:
 
     @app.before_request
     def _fresh_request_globals() -> None:
-        for key in ("_login_user", "_group_access"):
+        for key in ("_login_user", "_group_access", "csrf_token"):
             g.pop(key, None)
 
     return app
