@@ -191,7 +191,7 @@ class Thread(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     is_question: Mapped[bool] = mapped_column(Boolean, default=False)
     accepted_post_id: Mapped[int | None] = mapped_column(
-        ForeignKey("posts.id", use_alter=True, name="fk_threads_accepted_post_id_posts")
+        ForeignKey("posts.id", use_alter=True, name="fk_threads_accepted_post_id_posts", ondelete="SET NULL")
     )
     is_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     is_locked: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -22,7 +22,7 @@ from intranet.models import User
 from intranet.notifications import notify
 
 from .models import Flag, Group, JoinRequest, ModAction, ModerationEntry, Post, RequestState, Thread
-from .permissions import visible_group_ids
+from .permissions import readers_among, visible_group_ids
 from .services import GroupRuleError, log_action, moderator_ids, touch
 
 
@@ -74,6 +74,8 @@ def concerns(post: Post, user: User) -> bool:
 def hide_post(actor: User, post: Post, reason: str) -> bool:
     """Hide with a reason; returns False when the hide waits for a second moderator instead."""
     reason = _reason(reason)
+    if post.is_deleted:
+        raise GroupRuleError(_l("Its author deleted this post; there is nothing to hide."))
     if post.is_hidden:
         raise GroupRuleError(_l("This post is already hidden."))
     group = post.thread.group
@@ -83,7 +85,7 @@ def hide_post(actor: User, post: Post, reason: str) -> bool:
         post.hide_proposed_at = utcnow()
         log_action(group, actor, ModAction.HIDE_PROPOSED, thread=post.thread, post_id=post.id, reason=reason)
         notify(
-            moderator_ids(group) - {actor.id},
+            (moderator_ids(group) - {actor.id}) or (_admin_ids() - {actor.id}),
             "groups.hide_needs_second",
             url_for("groups.queue"),
             thread=post.thread.title,
@@ -129,13 +131,20 @@ def _hide(actor: User, post: Post, reason: str) -> None:
         thread.accepted_post_id = None
     log_action(thread.group, actor, ModAction.HIDE, thread=thread, post_id=post.id, reason=reason)
     notify(
-        [post.author_id],
+        [u.id for u in readers_among(thread.group, [post.author])],
         "groups.post_hidden",
         url_for("groups.thread", thread_id=thread.id, _anchor=f"post-{post.id}"),
         thread=thread.title,
         reason=reason,
     )
     db.session.flush()
+
+
+def _admin_ids() -> set[int]:
+    """Who decides when a group has no second moderator."""
+    return set(
+        db.session.scalars(select(User.id).where(User.is_admin.is_(True), User.is_deactivated.is_(False)))
+    )
 
 
 def _clear_proposal(post: Post) -> None:

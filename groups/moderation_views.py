@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -86,6 +86,8 @@ def move(thread_id: int) -> Response | str | tuple[str, int]:
 def hide(post_id: int) -> Response | str | tuple[str, int]:
     post = post_or_404(post_id)
     require(perm.can_moderate(current_user, post.thread.group))
+    if post.is_deleted:
+        abort(404)
     form = ReasonForm()
     if form.validate_on_submit():
         try:
@@ -104,7 +106,7 @@ def hide(post_id: int) -> Response | str | tuple[str, int]:
                 )
             return _back_to(post)
     status = 422 if request.method == "POST" else 200
-    return render_template("groups/reason.html", post=post, form=form, action="hide"), status
+    return render_template("groups/reason.html", post=post, form=form, action="hide", perm=perm), status
 
 
 @bp.post("/posts/<int:post_id>/hide/confirm")
@@ -164,7 +166,7 @@ def flag(post_id: int) -> Response | str | tuple[str, int]:
             flash(_("Thank you. The moderators will look at it; nobody is told who flagged it."), "success")
             return _back_to(post)
     status = 422 if request.method == "POST" else 200
-    return render_template("groups/reason.html", post=post, form=form, action="flag"), status
+    return render_template("groups/reason.html", post=post, form=form, action="flag", perm=perm), status
 
 
 @bp.post("/posts/<int:post_id>/flags/dismiss")

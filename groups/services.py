@@ -141,10 +141,11 @@ def ensure_default_groups() -> int:
 
 
 def touch(group: Group, now: datetime) -> None:
-    """Latest activity bubbles up to the parents, so lists sort by it."""
+    """Latest activity bubbles up to the parents, so lists sort by it (never back in time)."""
     node: Group | None = group
     while node is not None:
-        node.last_activity_at = now
+        if node.last_activity_at is None or node.last_activity_at < now:
+            node.last_activity_at = now
         node = node.parent
 
 

@@ -170,7 +170,7 @@ def upgrade():
     )
     # threads <-> posts refer to each other: the accepted answer's key comes once both exist.
     with op.batch_alter_table('threads', schema=None) as batch_op:
-        batch_op.create_foreign_key('fk_threads_accepted_post_id_posts', 'posts', ['accepted_post_id'], ['id'])
+        batch_op.create_foreign_key('fk_threads_accepted_post_id_posts', 'posts', ['accepted_post_id'], ['id'], ondelete='SET NULL')
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_posts_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_posts_thread_created', ['thread_id', 'created_at'], unique=False)
