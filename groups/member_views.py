@@ -18,8 +18,7 @@ from . import services
 from .forms import DecisionForm, InviteForm, OptionalReasonForm, ReasonForm
 from .loaders import group_or_404
 from .models import Ban, Group, JoinRequest, Membership, RequestState
-from .services import GroupRuleError
-from .views import _flash_error, _page, bp
+from .views import _page, bp, commit_or_explain
 
 # -- members ------------------------------------------------------------------------------------------
 
@@ -77,20 +76,14 @@ def decide(group_id: int, request_id: int) -> Response:
     if decision not in ("approve", "decline") or not form.validate_on_submit():
         flash(_("Choose approve or decline; a message may be up to 1,000 characters."), "error")
         return redirect(url_for(".members", group_id=group.id))
-    try:
-        services.decide_request(
-            current_user, req, approve=decision == "approve", message=form.message.data or ""
-        )
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".members", group_id=group.id))
-    db.session.commit()
-    if decision == "approve":
-        flash(_("%(person)s is now a member.", person=req.user.display_name), "success")
-    else:
-        flash(_("The request of %(person)s was declined.", person=req.user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
+    approve, name = decision == "approve", req.user.display_name
+    return commit_or_explain(
+        lambda: services.decide_request(current_user, req, approve=approve, message=form.message.data or ""),
+        _("%(person)s is now a member.", person=name)
+        if approve
+        else _("The request of %(person)s was declined.", person=name),
+        url_for(".members", group_id=group.id),
+    )
 
 
 @bp.post("/<int:group_id>/invite")
@@ -108,15 +101,11 @@ def invite(group_id: int) -> Response:
             "error",
         )
         return redirect(url_for(".members", group_id=group.id))
-    try:
-        services.invite_member(current_user, group, user)
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".members", group_id=group.id))
-    db.session.commit()
-    flash(_("%(person)s was added to the group.", person=user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
+    return commit_or_explain(
+        lambda: services.invite_member(current_user, group, user),
+        _("%(person)s was added to the group.", person=user.display_name),
+        url_for(".members", group_id=group.id),
+    )
 
 
 def _member_user(group: Group, user_id: int) -> User:
@@ -142,15 +131,11 @@ def appoint(group_id: int) -> Response:
     if user is None:
         flash(_("Give the user name of an active colleague."), "error")
         return redirect(url_for(".members", group_id=group.id))
-    try:
-        services.appoint_moderator(current_user, group, user)
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".members", group_id=group.id))
-    db.session.commit()
-    flash(_("%(person)s now moderates the group.", person=user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
+    return commit_or_explain(
+        lambda: services.appoint_moderator(current_user, group, user),
+        _("%(person)s now moderates the group.", person=user.display_name),
+        url_for(".members", group_id=group.id),
+    )
 
 
 @bp.post("/<int:group_id>/moderators/<int:user_id>/dismiss")
@@ -158,15 +143,11 @@ def dismiss(group_id: int, user_id: int) -> Response:
     group = group_or_404(group_id)
     require(perm.can_appoint_moderators(current_user, group))
     user = _member_user(group, user_id)
-    try:
-        services.dismiss_moderator(current_user, group, user)
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".members", group_id=group.id))
-    db.session.commit()
-    flash(_("%(person)s no longer moderates the group.", person=user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
+    return commit_or_explain(
+        lambda: services.dismiss_moderator(current_user, group, user),
+        _("%(person)s no longer moderates the group.", person=user.display_name),
+        url_for(".members", group_id=group.id),
+    )
 
 
 @bp.post("/<int:group_id>/members/<int:user_id>/remove")
@@ -187,18 +168,13 @@ def ban(group_id: int, user_id: int) -> Response:
     group = group_or_404(group_id)
     require(perm.can_moderate(current_user, group))
     user = _member_user(group, user_id)
-    form = ReasonForm()
-    try:
-        if not form.validate_on_submit():
-            raise GroupRuleError(_("Say why: the reason is shown in the moderation log."))
-        services.ban_member(current_user, group, user, form.reason.data)
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".members", group_id=group.id))
-    db.session.commit()
-    flash(_("%(person)s is banned from the group.", person=user.display_name), "success")
-    return redirect(url_for(".members", group_id=group.id))
+    reason = ReasonForm()
+    given = reason.reason.data if reason.validate_on_submit() else ""  # the service asks for one
+    return commit_or_explain(
+        lambda: services.ban_member(current_user, group, user, given),
+        _("%(person)s is banned from the group.", person=user.display_name),
+        url_for(".members", group_id=group.id),
+    )
 
 
 @bp.post("/<int:group_id>/bans/<int:user_id>/lift")

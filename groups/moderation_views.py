@@ -18,7 +18,7 @@ from .forms import MoveForm, OptionalReasonForm, ReasonForm
 from .loaders import group_or_404, post_or_404, thread_or_404
 from .models import Group, Post
 from .services import GroupRuleError
-from .views import _page, bp
+from .views import _page, bp, commit_or_explain
 
 
 def _back_to(post: Post) -> Response:
@@ -122,15 +122,7 @@ def decline_hide(post_id: int) -> Response:
 def _second_opinion(post_id: int, decide, done: str) -> Response:  # noqa: ANN001
     post = post_or_404(post_id)
     require(perm.can_moderate(current_user, post.thread.group))
-    try:
-        decide(current_user, post)
-    except GroupRuleError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for(".queue"))
+    return commit_or_explain(lambda: decide(current_user, post), done, url_for(".queue"))
 
 
 @bp.post("/posts/<int:post_id>/restore")
@@ -139,15 +131,11 @@ def restore(post_id: int) -> Response:
     require(perm.can_moderate(current_user, post.thread.group))
     form = OptionalReasonForm()
     form.validate_on_submit()
-    try:
-        moderation.restore_post(current_user, post, form.reason.data or "")
-    except GroupRuleError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Post restored."), "success")
-    return _back_to(post)
+    return commit_or_explain(
+        lambda: moderation.restore_post(current_user, post, form.reason.data or ""),
+        _("Post restored."),
+        url_for(".thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"),
+    )
 
 
 @bp.route("/posts/<int:post_id>/flag", methods=["GET", "POST"])

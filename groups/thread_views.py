@@ -17,7 +17,7 @@ from .loaders import group_or_404, post_or_404, thread_or_404
 from .models import Post, Thread
 from .posting import EditConflict
 from .services import GroupRuleError
-from .views import _page, bp
+from .views import _page, bp, commit_or_explain
 
 
 @bp.route("/<int:group_id>/threads/new", methods=["GET", "POST"])
@@ -124,15 +124,11 @@ def accept(thread_id: int) -> Response:
         post = db.session.get(Post, form.post_id.data)
         if post is None or post.thread_id != thread.id:
             abort(404)
-    try:
-        posting.set_accepted_answer(thread, post)
-    except GroupRuleError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".thread", thread_id=thread.id))
-    db.session.commit()
-    flash(_("Accepted answer marked.") if post else _("Accepted answer cleared."), "success")
-    return redirect(url_for(".thread", thread_id=thread.id))
+    return commit_or_explain(
+        lambda: posting.set_accepted_answer(thread, post),
+        _("Accepted answer marked.") if post else _("Accepted answer cleared."),
+        url_for(".thread", thread_id=thread.id),
+    )
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -43,6 +45,19 @@ def _page() -> int:
 
 def _flash_error(exc: GroupRuleError) -> None:
     flash(str(exc), "error")
+
+
+def commit_or_explain(action: Callable[[], object], done: str, target: str) -> Response:
+    """Run one service call: commit and say ``done``, or roll back and say why. Then go to ``target``."""
+    try:
+        action()
+    except GroupRuleError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(target)
 
 
 @bp.get("/")
@@ -236,15 +251,11 @@ def request_join(group_id: int) -> Response | str | tuple[str, int]:
         return render_template("groups/request.html", group=group, form=form), (
             422 if request.method == "POST" else 200
         )
-    try:
-        services.request_to_join(current_user, group, form.message.data or "")
-    except GroupRuleError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for(".show", group_id=group.id))
-    db.session.commit()
-    flash(_("Your request was sent to the moderators of %(group)s.", group=group.name), "success")
-    return redirect(url_for(".show", group_id=group.id))
+    return commit_or_explain(
+        lambda: services.request_to_join(current_user, group, form.message.data or ""),
+        _("Your request was sent to the moderators of %(group)s.", group=group.name),
+        url_for(".show", group_id=group.id),
+    )
 
 
 @bp.post("/<int:group_id>/follow")
