@@ -17,7 +17,7 @@ from . import permissions as perm
 from . import services
 from .forms import DecisionForm, InviteForm, OptionalReasonForm, ReasonForm
 from .loaders import group_or_404
-from .models import Ban, Group, JoinRequest, Membership, RequestState
+from .models import Ban, JoinRequest, Membership, RequestState
 from .views import _page, bp, commit_or_explain
 
 # -- members ------------------------------------------------------------------------------------------
@@ -108,13 +108,6 @@ def invite(group_id: int) -> Response:
     )
 
 
-def _member_user(group: Group, user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 def _active_user_named(username: str) -> User | None:
     name = username.strip().lower()
     return db.session.scalar(
@@ -142,7 +135,7 @@ def appoint(group_id: int) -> Response:
 def dismiss(group_id: int, user_id: int) -> Response:
     group = group_or_404(group_id)
     require(perm.can_appoint_moderators(current_user, group))
-    user = _member_user(group, user_id)
+    user = db.get_or_404(User, user_id)
     return commit_or_explain(
         lambda: services.dismiss_moderator(current_user, group, user),
         _("%(person)s no longer moderates the group.", person=user.display_name),
@@ -154,7 +147,7 @@ def dismiss(group_id: int, user_id: int) -> Response:
 def remove(group_id: int, user_id: int) -> Response:
     group = group_or_404(group_id)
     require(perm.can_approve_members(current_user, group))
-    user = _member_user(group, user_id)
+    user = db.get_or_404(User, user_id)
     form = OptionalReasonForm()
     form.validate_on_submit()
     services.remove_member(current_user, group, user, form.reason.data or "")
@@ -167,7 +160,7 @@ def remove(group_id: int, user_id: int) -> Response:
 def ban(group_id: int, user_id: int) -> Response:
     group = group_or_404(group_id)
     require(perm.can_moderate(current_user, group))
-    user = _member_user(group, user_id)
+    user = db.get_or_404(User, user_id)
     reason = ReasonForm()
     given = reason.reason.data if reason.validate_on_submit() else ""  # the service asks for one
     return commit_or_explain(
@@ -181,7 +174,7 @@ def ban(group_id: int, user_id: int) -> Response:
 def unban(group_id: int, user_id: int) -> Response:
     group = group_or_404(group_id)
     require(perm.can_moderate(current_user, group))
-    user = _member_user(group, user_id)
+    user = db.get_or_404(User, user_id)
     services.unban_member(current_user, group, user)
     db.session.commit()
     flash(_("The ban on %(person)s was lifted.", person=user.display_name), "success")

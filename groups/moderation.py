@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from intranet.clock import utcnow
@@ -22,8 +22,8 @@ from intranet.models import User
 from intranet.notifications import notify
 
 from .models import Flag, Group, JoinRequest, ModAction, ModerationEntry, Post, RequestState, Thread
-from .permissions import readers_among, visible_group_ids
-from .services import GroupRuleError, log_action, moderator_ids, touch
+from .permissions import moderator_ids, readers_among, visible_group_ids
+from .services import GroupRuleError, log_action, touch
 
 
 def _reason(reason: str) -> str:
@@ -83,7 +83,7 @@ def hide_post(actor: User, post: Post, reason: str) -> bool:
         post.hide_proposed_by_id = actor.id
         post.hide_proposed_reason = reason
         post.hide_proposed_at = utcnow()
-        log_action(group, actor, ModAction.HIDE_PROPOSED, thread=post.thread, post_id=post.id, reason=reason)
+        _log_post(actor, post, ModAction.HIDE_PROPOSED, reason)
         notify(
             (moderator_ids(group) - {actor.id}) or (_admin_ids() - {actor.id}),
             "groups.hide_needs_second",
@@ -97,25 +97,29 @@ def hide_post(actor: User, post: Post, reason: str) -> bool:
     return True
 
 
-def confirm_hide(actor: User, post: Post) -> None:
-    """The second moderator agrees with a proposed hide."""
+def _check_second_moderator(actor: User, post: Post, refusal: str) -> None:
+    """A proposed hide is decided by someone other than its proposer, whom the post does not concern."""
     if post.hide_proposed_by_id is None:
         raise GroupRuleError(_l("No hide is waiting for this post."))
     if post.hide_proposed_by_id == actor.id or concerns(post, actor):
-        raise GroupRuleError(_l("A post that concerns you needs another moderator or an admin to hide it."))
+        raise GroupRuleError(refusal)
+
+
+def confirm_hide(actor: User, post: Post) -> None:
+    """The second moderator agrees with a proposed hide."""
+    _check_second_moderator(
+        actor, post, _l("A post that concerns you needs another moderator or an admin to hide it.")
+    )
     _hide(actor, post, post.hide_proposed_reason)
 
 
 def decline_hide(actor: User, post: Post) -> None:
-    if post.hide_proposed_by_id is None:
-        raise GroupRuleError(_l("No hide is waiting for this post."))
-    if post.hide_proposed_by_id == actor.id or concerns(post, actor):
-        raise GroupRuleError(_l("A post that concerns you needs another moderator or an admin to decide."))
+    _check_second_moderator(
+        actor, post, _l("A post that concerns you needs another moderator or an admin to decide.")
+    )
     reason = post.hide_proposed_reason
     _clear_proposal(post)
-    log_action(
-        post.thread.group, actor, ModAction.HIDE_DECLINED, thread=post.thread, post_id=post.id, reason=reason
-    )
+    _log_post(actor, post, ModAction.HIDE_DECLINED, reason)
     db.session.flush()
 
 
@@ -129,7 +133,7 @@ def _hide(actor: User, post: Post, reason: str) -> None:
     thread = post.thread
     if thread.accepted_post_id == post.id:
         thread.accepted_post_id = None
-    log_action(thread.group, actor, ModAction.HIDE, thread=thread, post_id=post.id, reason=reason)
+    _log_post(actor, post, ModAction.HIDE, reason)
     notify(
         [u.id for u in readers_among(thread.group, [post.author])],
         "groups.post_hidden",
@@ -138,6 +142,10 @@ def _hide(actor: User, post: Post, reason: str) -> None:
         reason=reason,
     )
     db.session.flush()
+
+
+def _log_post(actor: User, post: Post, action: ModAction, reason: str) -> None:
+    log_action(post.thread.group, actor, action, thread=post.thread, post_id=post.id, reason=reason)
 
 
 def _admin_ids() -> set[int]:
@@ -159,14 +167,7 @@ def restore_post(actor: User, post: Post, reason: str = "") -> None:
     post.hidden_at = None
     post.hidden_by_id = None
     post.hidden_reason = ""
-    log_action(
-        post.thread.group,
-        actor,
-        ModAction.RESTORE,
-        thread=post.thread,
-        post_id=post.id,
-        reason=reason.strip(),
-    )
+    _log_post(actor, post, ModAction.RESTORE, reason.strip())
     db.session.flush()
 
 
@@ -196,14 +197,7 @@ def flag_post(user: User, post: Post, reason: str) -> None:
 
 def dismiss_flags(actor: User, post: Post, reason: str = "") -> None:
     if _resolve_flags(post):
-        log_action(
-            post.thread.group,
-            actor,
-            ModAction.DISMISS_FLAGS,
-            thread=post.thread,
-            post_id=post.id,
-            reason=reason.strip(),
-        )
+        _log_post(actor, post, ModAction.DISMISS_FLAGS, reason.strip())
     db.session.flush()
 
 
@@ -229,10 +223,6 @@ class Queue:
     flagged: list[FlaggedPost]
     proposed: list[Post]
     requests: list[JoinRequest]
-
-    @property
-    def size(self) -> int:
-        return len(self.flagged) + len(self.proposed) + len(self.requests)
 
 
 def moderation_queue(user: User, limit: int = 100) -> Queue:
@@ -270,23 +260,6 @@ def moderation_queue(user: User, limit: int = 100) -> Queue:
         .limit(limit)
     ).all()
     return Queue(list(flagged.values())[:limit], list(proposed), list(requests))
-
-
-def queue_size(user: User) -> int:
-    groups = visible_group_ids(user, "moderate")
-    if not groups:
-        return 0
-    flagged = db.session.scalar(
-        select(func.count(func.distinct(Flag.post_id)))
-        .join(Flag.post)
-        .where(Flag.resolved_at.is_(None), Post.thread.has(Thread.group_id.in_(groups)))
-    )
-    requests = db.session.scalar(
-        select(func.count()).where(
-            JoinRequest.state == RequestState.PENDING, JoinRequest.group_id.in_(groups)
-        )
-    )
-    return (flagged or 0) + (requests or 0)
 
 
 def log_query(group: Group):  # noqa: ANN201 - a Select for db.paginate

@@ -52,26 +52,11 @@ class Access:
 
     @classmethod
     def load(cls, user: User) -> Access:
-        def ids(query: Any) -> frozenset[int]:
-            return frozenset(db.session.scalars(query))
-
-        return cls(
-            user_id=user.id,
-            department_id=user.department_id,
-            is_admin=user.is_admin,
-            led_departments=ids(
-                select(department_leads.c.department_id).where(department_leads.c.user_id == user.id)
-            ),
-            member_of=ids(select(Membership.group_id).where(Membership.user_id == user.id)),
-            banned_from=ids(select(Ban.group_id).where(Ban.user_id == user.id)),
-            appointed_to=ids(
-                select(group_moderators.c.group_id).where(group_moderators.c.user_id == user.id)
-            ),
-        )
+        return _load_many([user])[user.id]
 
 
 def _load_many(users: list[User]) -> dict[int, Access]:
-    """Access for many users in four queries (for notifying followers)."""
+    """Access for one or many users, in four queries whatever their number."""
     ids = [u.id for u in users]
 
     def grouped(query: Any) -> dict[int, set[int]]:
@@ -184,6 +169,32 @@ def _can_post(a: Access, grp: GroupLike, parent: Resolve) -> bool:
     return not _is_banned(a, grp, parent) and _can_read(a, grp, parent)
 
 
+def moderator_ids(group: Group) -> set[int]:
+    """Who moderates ``group``, for telling them: appointed, inherited and department leads.
+
+    The inverse of :func:`_is_moderator`, without the admins (they moderate everything
+    and are told only when nobody else can decide).
+    """
+    ids: set[int] = set()
+    node: Group | None = group
+    while node is not None:
+        ids.update(u.id for u in node.moderators)
+        if node.department_id is not None:
+            ids.update(
+                db.session.scalars(
+                    select(department_leads.c.user_id).where(
+                        department_leads.c.department_id == node.department_id
+                    )
+                )
+            )
+        node = node.parent if node.inherits_moderators else None
+    return ids
+
+
+def _leads_or_admin(a: Access, department_id: int | None) -> bool:
+    return a.is_admin or (department_id is not None and department_id in a.led_departments)
+
+
 # -- the public questions -----------------------------------------------------------------------------
 
 
@@ -224,8 +235,7 @@ def can_approve_members(user: User, group: Group) -> bool:
 
 def can_appoint_moderators(user: User, group: Group) -> bool:
     """Admins and the leads of the group's department; appointed moderators do not appoint others."""
-    a = access_for(user)
-    return a.is_admin or (group.department_id is not None and group.department_id in a.led_departments)
+    return _leads_or_admin(access_for(user), group.department_id)
 
 
 def can_join(user: User, group: Group) -> bool:
@@ -259,9 +269,7 @@ def can_create_group(user: User, department_id: int | None, parent: Group | None
     """Admins anywhere; leads in their departments; a sub-group needs the parent's moderator."""
     if parent is not None:
         return is_moderator(user, parent) and parent.department_id == department_id
-    if user.is_admin:
-        return True
-    return department_id is not None and department_id in access_for(user).led_departments
+    return _leads_or_admin(access_for(user), department_id)
 
 
 def can_reply(user: User, thread: Thread) -> bool:
@@ -343,8 +351,3 @@ def visible_group_ids(user: User, action: str = "read") -> set[int]:
         return by_id.get(row.parent_id) if row.parent_id is not None else None
 
     return {row.id for row in rows if rule(a, row, parent)}
-
-
-def readable_filter(user: User):  # noqa: ANN201 - a SQL expression
-    """SQL condition on ``Group.id`` for "groups this user may read"."""
-    return Group.id.in_(visible_group_ids(user, "read"))

@@ -73,18 +73,14 @@ def start_thread(
     touch(group, now)
     db.session.flush()
     subscribe_thread(author, thread)
-    link = url_for("groups.thread", thread_id=thread.id)
-    followers = set(
-        db.session.scalars(select(GroupSubscription.user_id).where(GroupSubscription.group_id == group.id))
+    followers = db.session.scalars(
+        select(GroupSubscription.user_id).where(GroupSubscription.group_id == group.id)
     )
-    mentioned = _mentioned_ids(text)
-    _notify_readers(
-        group, followers - mentioned - {author.id}, "groups.new_thread", link,
-        person=author.display_name, thread=title, group=group.name,
+    _announce(
+        group, author, url_for("groups.thread", thread_id=thread.id),
+        mentioned=_mentioned_ids(text), followers=set(followers), kind="groups.new_thread",
+        thread=title, group=group.name,
     )  # fmt: skip
-    _notify_readers(
-        group, mentioned - {author.id}, "groups.mention", link, person=author.display_name, thread=title
-    )
     return thread
 
 
@@ -94,24 +90,16 @@ def reply(author: User, thread: Thread, body: str, *, now: datetime | None = Non
     text = check_body(body)
     post = Post(thread=thread, author=author, body=text, created_at=now)
     db.session.add(post)
-    thread.reply_count = (thread.reply_count or 0) + 1
+    thread.reply_count = Thread.reply_count + 1  # in SQL: concurrent replies both count
     thread.last_activity_at = now
     touch(thread.group, now)
     db.session.flush()
-    link = url_for("groups.thread", thread_id=thread.id, _anchor=f"post-{post.id}")
-    followers = set(
-        db.session.scalars(
-            select(ThreadSubscription.user_id).where(ThreadSubscription.thread_id == thread.id)
-        )
+    followers = db.session.scalars(
+        select(ThreadSubscription.user_id).where(ThreadSubscription.thread_id == thread.id)
     )
-    mentioned = _mentioned_ids(text)
-    _notify_readers(
-        thread.group, followers - mentioned - {author.id}, "groups.reply", link,
-        person=author.display_name, thread=thread.title,
-    )  # fmt: skip
-    _notify_readers(
-        thread.group, mentioned - {author.id}, "groups.mention", link,
-        person=author.display_name, thread=thread.title,
+    _announce(
+        thread.group, author, url_for("groups.thread", thread_id=thread.id, _anchor=f"post-{post.id}"),
+        mentioned=_mentioned_ids(text), followers=set(followers), kind="groups.reply", thread=thread.title,
     )  # fmt: skip
     subscribe_thread(author, thread)
     return post
@@ -147,11 +135,10 @@ def edit_post(editor: User, post: Post, body: str, expected_version: int) -> Pos
         db.session.flush()
     except StaleDataError as exc:
         raise EditConflict(_l("Someone changed this post while you were editing it.")) from exc
-    new = _mentioned_ids(text) - _mentioned_ids_of_revisions(post)
     link = url_for("groups.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}")
-    _notify_readers(
-        post.thread.group, new - {editor.id}, "groups.mention", link,
-        person=editor.display_name, thread=post.thread.title,
+    _announce(
+        post.thread.group, editor, link,
+        mentioned=_mentioned_ids(text) - _mentioned_ids_of_revisions(post), thread=post.thread.title,
     )  # fmt: skip
     return post
 
@@ -197,15 +184,6 @@ def post_history(post: Post) -> list[PostRevision]:
     )
 
 
-def group_thread_counts(group_ids: list[int]) -> dict[int, int]:
-    if not group_ids:
-        return {}
-    rows = db.session.execute(
-        select(Thread.group_id, func.count()).where(Thread.group_id.in_(group_ids)).group_by(Thread.group_id)
-    )
-    return {gid: n for gid, n in rows}
-
-
 def _mentioned_ids(text: str) -> set[int]:
     names = mentioned_names(text)
     if not names:
@@ -221,11 +199,24 @@ def _mentioned_ids_of_revisions(post: Post) -> set[int]:
     return ids
 
 
-def _notify_readers(where: Group, user_ids: set[int], kind: str, link: str, **params: str) -> None:
-    """Notify only those who may read ``where``: a closed group's words never reach a non-member."""
-    if not user_ids:
+def _announce(
+    where: Group,
+    author: User,
+    link: str,
+    *,
+    mentioned: set[int],
+    followers: frozenset[int] | set[int] = frozenset(),
+    kind: str = "groups.mention",
+    **params: str,
+) -> None:
+    """Tell the people mentioned, and the other followers (as ``kind``); never the author.
+
+    Only those who may read ``where`` hear of it: a closed group's words never reach a non-member.
+    """
+    ids = (mentioned | followers) - {author.id}
+    if not ids:
         return
-    users = db.session.scalars(
-        select(User).where(User.id.in_(user_ids), User.is_deactivated.is_(False))
-    ).all()
-    notify([u.id for u in readers_among(where, list(users))], kind, link, **params)
+    users = db.session.scalars(select(User).where(User.id.in_(ids), User.is_deactivated.is_(False))).all()
+    readers = {u.id for u in readers_among(where, list(users))}
+    notify(readers & mentioned, "groups.mention", link, person=author.display_name, **params)
+    notify(readers - mentioned, kind, link, person=author.display_name, **params)

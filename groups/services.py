@@ -31,7 +31,7 @@ from .models import (
     ThreadSubscription,
     Visibility,
 )
-from .permissions import forget_access, is_moderator
+from .permissions import forget_access, is_banned, is_moderator, moderator_ids
 
 
 class GroupRuleError(Exception):
@@ -84,7 +84,7 @@ def create_group(
     db.session.add(group)
     db.session.flush()
     if creator is not None and resolved == Visibility.CLOSED and not is_moderator(creator, group):
-        _add_member(group, creator, now)
+        _add_member(group, creator)
     return group
 
 
@@ -176,31 +176,17 @@ def log_action(
 # -- membership ---------------------------------------------------------------------------------------
 
 
-def _add_member(group: Group, user: User, now: datetime) -> Membership:
-    existing = db.session.scalar(
-        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
-    )
-    if existing is not None:
-        return existing
-    membership = Membership(group_id=group.id, user_id=user.id, joined_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(membership)
-    except IntegrityError:  # someone else added them at the same moment
-        membership = db.session.scalar(
-            select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
-        )
+def _add_member(group: Group, user: User) -> None:
+    _insert_once(Membership, group_id=group.id, user_id=user.id)
     forget_access(user.id)
-    return membership
 
 
-def join_group(user: User, group: Group) -> Membership:
+def join_group(user: User, group: Group) -> None:
     """Open groups: join and follow."""
-    if is_banned_user(group, user):
+    if is_banned(user, group):
         raise GroupRuleError(_l("You are banned from this group."))
-    membership = _add_member(group, user, utcnow())
+    _add_member(group, user)
     subscribe_group(user, group)
-    return membership
 
 
 def leave_group(user: User, group: Group) -> None:
@@ -233,9 +219,16 @@ def pending_request(user: User, group: Group) -> JoinRequest | None:
     )
 
 
+def _close_pending_request(group: Group, user: User, actor: User, state: RequestState) -> None:
+    """An invitation answers a pending request with yes, a ban with no."""
+    req = pending_request(user, group)
+    if req is not None:
+        req.state, req.decided_by_id, req.decided_at = state, actor.id, utcnow()
+
+
 def request_to_join(user: User, group: Group, message: str) -> JoinRequest:
     """Ask to join a closed group; the group's moderators are told."""
-    if is_banned_user(group, user):
+    if is_banned(user, group):
         raise GroupRuleError(_l("You are banned from this group."))
     if pending_request(user, group) is not None:
         raise GroupRuleError(_l("You have already asked to join; a moderator will answer."))
@@ -274,7 +267,7 @@ def decide_request(actor: User, req: JoinRequest, *, approve: bool, message: str
     db.session.refresh(req)
     group = req.group
     if approve:
-        _add_member(group, req.user, now)
+        _add_member(group, req.user)
         subscribe_group(req.user, group)
     log_action(
         group,
@@ -289,22 +282,14 @@ def decide_request(actor: User, req: JoinRequest, *, approve: bool, message: str
     db.session.flush()
 
 
-def invite_member(actor: User, group: Group, user: User) -> Membership:
-    if is_banned_user(group, user):
+def invite_member(actor: User, group: Group, user: User) -> None:
+    if is_banned(user, group):
         raise GroupRuleError(
             _l("%(person)s is banned from this group; lift the ban first.", person=user.display_name)
         )
-    now = utcnow()
-    membership = _add_member(group, user, now)
+    _add_member(group, user)
     subscribe_group(user, group)
-    for req in db.session.scalars(
-        select(JoinRequest).where(
-            JoinRequest.group_id == group.id,
-            JoinRequest.user_id == user.id,
-            JoinRequest.state == RequestState.PENDING,
-        )
-    ):
-        req.state, req.decided_by_id, req.decided_at = RequestState.APPROVED, actor.id, now
+    _close_pending_request(group, user, actor, RequestState.APPROVED)
     log_action(group, actor, ModAction.INVITE, target=user)
     notify(
         [user.id],
@@ -314,19 +299,12 @@ def invite_member(actor: User, group: Group, user: User) -> Membership:
         group=group.name,
     )
     db.session.flush()
-    return membership
 
 
 def remove_member(actor: User, group: Group, user: User, reason: str = "") -> None:
     leave_group(user, group)
     log_action(group, actor, ModAction.REMOVE_MEMBER, target=user, reason=reason.strip())
     db.session.flush()
-
-
-def is_banned_user(group: Group, user: User) -> bool:
-    """Banned from the group or from a group above it."""
-    ids = [group.id, *(up.id for up in group.ancestors())]
-    return db.session.scalar(select(Ban.id).where(Ban.group_id.in_(ids), Ban.user_id == user.id)) is not None
 
 
 def ban_member(actor: User, group: Group, user: User, reason: str) -> None:
@@ -338,14 +316,7 @@ def ban_member(actor: User, group: Group, user: User, reason: str) -> None:
     leave_group(user, group)
     if db.session.scalar(select(Ban.id).where(Ban.group_id == group.id, Ban.user_id == user.id)) is None:
         db.session.add(Ban(group_id=group.id, user_id=user.id, reason=reason.strip(), banned_by_id=actor.id))
-    for req in db.session.scalars(
-        select(JoinRequest).where(
-            JoinRequest.group_id == group.id,
-            JoinRequest.user_id == user.id,
-            JoinRequest.state == RequestState.PENDING,
-        )
-    ):
-        req.state, req.decided_by_id, req.decided_at = RequestState.DECLINED, actor.id, utcnow()
+    _close_pending_request(group, user, actor, RequestState.DECLINED)
     log_action(group, actor, ModAction.BAN, target=user, reason=reason.strip())
     db.session.flush()
     forget_access(user.id)
@@ -384,26 +355,6 @@ def dismiss_moderator(actor: User, group: Group, user: User) -> None:
     forget_access(user.id)
 
 
-def moderator_ids(group: Group) -> set[int]:
-    """Everyone who moderates ``group`` (for notifications): appointed, inherited, department leads."""
-    from intranet.models import department_leads
-
-    ids: set[int] = set()
-    node: Group | None = group
-    while node is not None:
-        ids.update(u.id for u in node.moderators)
-        if node.department_id is not None:
-            ids.update(
-                db.session.scalars(
-                    select(department_leads.c.user_id).where(
-                        department_leads.c.department_id == node.department_id
-                    )
-                )
-            )
-        node = node.parent if node.inherits_moderators else None
-    return ids
-
-
 # -- following ----------------------------------------------------------------------------------------
 
 
@@ -413,9 +364,7 @@ def subscribe_group(user: User, group: Group) -> None:
 
 def unsubscribe_group(user: User, group: Group) -> None:
     db.session.execute(
-        delete(GroupSubscription).where(
-            GroupSubscription.group_id == group.id, GroupSubscription.user_id == user.id
-        )
+        delete(GroupSubscription).where(*_matching(GroupSubscription, group_id=group.id, user_id=user.id))
     )
 
 
@@ -425,32 +374,32 @@ def subscribe_thread(user: User, thread: Thread) -> None:
 
 def unsubscribe_thread(user: User, thread: Thread) -> None:
     db.session.execute(
-        delete(ThreadSubscription).where(
-            ThreadSubscription.thread_id == thread.id, ThreadSubscription.user_id == user.id
-        )
+        delete(ThreadSubscription).where(*_matching(ThreadSubscription, thread_id=thread.id, user_id=user.id))
     )
 
 
 def is_subscribed_group(user: User, group: Group) -> bool:
-    query = select(GroupSubscription.id).where(
-        GroupSubscription.group_id == group.id, GroupSubscription.user_id == user.id
-    )
-    return db.session.scalar(query) is not None
+    return _exists(GroupSubscription, group_id=group.id, user_id=user.id)
 
 
 def is_subscribed_thread(user: User, thread: Thread) -> bool:
-    query = select(ThreadSubscription.id).where(
-        ThreadSubscription.thread_id == thread.id, ThreadSubscription.user_id == user.id
-    )
-    return db.session.scalar(query) is not None
+    return _exists(ThreadSubscription, thread_id=thread.id, user_id=user.id)
+
+
+def _matching(model: type[db.Model], **keys: int) -> list:
+    return [getattr(model, k) == v for k, v in keys.items()]
+
+
+def _exists(model: type[db.Model], **keys: int) -> bool:
+    return db.session.scalar(select(model.id).where(*_matching(model, **keys))) is not None
 
 
 def _insert_once(model: type[db.Model], **keys: int) -> None:
-    conditions = [getattr(model, k) == v for k, v in keys.items()]
-    if db.session.scalar(select(model.id).where(*conditions)) is not None:
+    """Insert the row unless it exists; a concurrent double insert is caught by the unique key."""
+    if _exists(model, **keys):
         return
     try:
         with db.session.begin_nested():
             db.session.add(model(**keys))
     except IntegrityError:
-        pass  # a double click: the other request subscribed already
+        pass  # a double click: the other request inserted it already

@@ -74,11 +74,11 @@ def thread(thread_id: int) -> tuple[str, int]:
 def reply(thread_id: int) -> Response | tuple[str, int]:
     thread = thread_or_404(thread_id)
     form = ReplyForm()
-    if thread.is_locked and not perm.is_moderator(current_user, thread.group):
+    if not perm.can_reply(current_user, thread):
+        require(thread.is_locked and perm.can_post(current_user, thread.group))
         form.validate_on_submit()
         form.body.errors = [_("This thread is locked: no new replies. Your text is kept below.")]
         return _render_thread(thread, form, 409)
-    require(perm.can_reply(current_user, thread))
     if form.validate_on_submit():
         try:
             post = posting.reply(current_user, thread, form.body.data)

@@ -25,7 +25,7 @@ from .forms import (
     visibility_choices,
 )
 from .loaders import group_or_404
-from .models import Group, Membership, Thread, Visibility
+from .models import Group, Thread, Visibility
 from .services import GroupRuleError
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
@@ -43,17 +43,13 @@ def _page() -> int:
     return request.args.get("page", 1, type=int) or 1
 
 
-def _flash_error(exc: GroupRuleError) -> None:
-    flash(str(exc), "error")
-
-
 def commit_or_explain(action: Callable[[], object], done: str, target: str) -> Response:
     """Run one service call: commit and say ``done``, or roll back and say why. Then go to ``target``."""
     try:
         action()
     except GroupRuleError as exc:
         db.session.rollback()
-        _flash_error(exc)
+        flash(str(exc), "error")
     else:
         db.session.commit()
         flash(done, "success")
@@ -81,9 +77,7 @@ def index() -> str:
             .group_by(Group.parent_id)
         ).all()
     )
-    members = set(
-        db.session.scalars(select(Membership.group_id).where(Membership.user_id == current_user.id))
-    )
+    members = {g.id for g in page.items if perm.is_member(current_user, g)}
     return render_template(
         "groups/index.html",
         page=page,

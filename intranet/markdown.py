@@ -34,17 +34,15 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def _mention_rule(state: StateInline, silent: bool) -> bool:
-    if state.src[state.pos] != "@":
-        return False
-    if state.pos > 0 and re.match(r"[\w@.]", state.src[state.pos - 1]):
-        return False
-    match = MENTION_RE.match(state.src, state.pos)
+    # The pattern's look-behind sees the text before ``pos``: "a@b.com" is no mention.
+    match = MENTION_RE.match(state.src, state.pos) if state.src[state.pos] == "@" else None
     if not match:
         return False
+    name = match.group(1).rstrip("._-")
     if not silent:
         token = state.push("mention", "", 0)
-        token.content = match.group(1).rstrip("._-")
-    state.pos += 1 + len(match.group(1).rstrip("._-"))
+        token.content = name
+    state.pos += 1 + len(name)
     return True
 
 
