@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from intranet.forms import not_blank as _not_blank
+from intranet.forms import text_length as post_length
 
 INHERIT = "inherit"
-
-
-def post_length(form: FlaskForm, field: TextAreaField) -> None:
-    """The configured limit (POST_MAX_LENGTH, 20,000 characters by default), said in numbers."""
-    limit = int(current_app.config["POST_MAX_LENGTH"])
-    length = len((field.data or "").strip())
-    if length > limit:
-        raise ValidationError(
-            _l("The text is %(length)d characters long; the limit is %(limit)d.", length=length, limit=limit)
-        )
-
-
-def _not_blank(message: str):  # noqa: ANN202
-    def check(form: FlaskForm, field: StringField) -> None:
-        if not (field.data or "").strip():
-            raise ValidationError(message)
-
-    return check
 
 
 class GroupForm(FlaskForm):

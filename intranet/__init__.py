@@ -50,7 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     auth.init_app(app)
     groups.init_app(app)
-    app.register_blueprint(suggestions.bp)
+    suggestions.init_app(app)
     app.register_blueprint(search.bp)
     return app
 

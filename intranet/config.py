@@ -64,6 +64,12 @@ DEFAULTS: dict[str, Any] = {
     "GROUPS_PER_PAGE": 20,
     "THREADS_PER_PAGE": 25,
     "POSTS_PER_PAGE": 50,
+    # The suggestion box.
+    "SUGGESTION_RESPONSE_DAYS": 30,  # the promise: a first official response within this many days
+    "SUGGESTIONS_PER_PAGE": 20,
+    "ANON_MIN_GROUP_SIZE": 5,  # smaller departments are not offered as anonymous targets
+    "ANON_DAILY_LIMIT": 5,  # anonymous suggestions per person and day (per app process)
+    "RECEIPT_LIMIT_PER_CLIENT": "20 per hour",  # receipt-code lookups
 }
 
 
