@@ -78,7 +78,7 @@ class StatusForm(FlaskForm):
     version = HiddenField(validators=[InputRequired()])
     # Adoption record (only when the new status is "adopted").
     what_was_done = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=5000)])
-    responsible = SelectField(_l("Responsible department"), coerce=str, validate_choice=True)
+    responsible = SelectField(_l("Responsible department"), coerce=str, validate_choice=False)
     estimated_money = DecimalField(
         _l("Estimated saving per year (money)"), validators=[Optional(), NumberRange(min=0)]
     )
@@ -106,7 +106,7 @@ class AdoptionForm(FlaskForm):
     what_was_done = TextAreaField(
         _l("What was done"), validators=[_not_blank(_l("Say what was done.")), Length(max=5000)]
     )
-    responsible = SelectField(_l("Responsible department"), coerce=str, validate_choice=True)
+    responsible = SelectField(_l("Responsible department"), coerce=str, validate_choice=False)
     estimated_money = DecimalField(
         _l("Estimated saving per year (money)"), validators=[Optional(), NumberRange(min=0)]
     )
