@@ -56,7 +56,9 @@ def _load() -> None:
     campaign = campaigns.open_campaign(
         ingrid,
         title="Where do we waste the most time?",
-        description="Meetings, forms, waiting for approvals… Tell us where the hours go, and how to get them back.",
+        description=(
+            "Meetings, forms, waiting for approvals… Tell us where the hours go, and how to get them back."
+        ),
         closes_at=utcnow() + timedelta(days=14),
         department=None,
     )

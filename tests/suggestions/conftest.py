@@ -38,7 +38,9 @@ def submit(author: User | None, title: str = "Better coffee", **kw: Any) -> Sugg
     return suggestion
 
 
-def review(reviewer: User, suggestion: Suggestion, target: Status, response: str = "We looked at it.", **kw: Any):
+def review(
+    reviewer: User, suggestion: Suggestion, target: Status, response: str = "We looked at it.", **kw: Any
+) -> workflow.StatusChange:
     change = workflow.change_status(
         reviewer, suggestion, target, response, expected_version=suggestion.status_version, **kw
     )
@@ -47,7 +49,7 @@ def review(reviewer: User, suggestion: Suggestion, target: Status, response: str
 
 
 @pytest.fixture
-def staffed(company: Company) -> Company:
+def staffed(company: Company) -> Company:  # noqa: F811 - the imported fixture, by name
     """The company with sales and engineering both at ANON_MIN_GROUP_SIZE (5) active people or more."""
     for i in range(3):
         make_user(f"seller{i}", company.sales)

@@ -29,7 +29,5 @@ def test_every_page_answers(app: Flask, staffed: Company, person: str) -> None:
     ]:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
-    assert client.get("/suggestions/review").status_code == (
-        200 if person in ("lead", "management") else 403
-    )
+    assert client.get("/suggestions/review").status_code == (200 if person in ("lead", "management") else 403)
     assert client.get("/suggestions/123").status_code == 404
