@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from intranet.forms import Form
 from intranet.forms import not_blank as _not_blank
 from intranet.forms import text_length as post_length
 
 INHERIT = "inherit"
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Give the group a name.")), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     department = SelectField(_l("Department"), coerce=str, validate_choice=True)
@@ -29,7 +29,7 @@ class GroupForm(FlaskForm):
     inherits_moderators = BooleanField(_l("Moderated also by the parent group's moderators"), default=True)
 
 
-class ThreadForm(FlaskForm):
+class ThreadForm(Form):
     title = StringField(_l("Title"), validators=[_not_blank(_l("Give the thread a title.")), Length(max=200)])
     body = TextAreaField(
         _l("Message"), validators=[_not_blank(_l("Write something first: the post is empty.")), post_length]
@@ -37,51 +37,51 @@ class ThreadForm(FlaskForm):
     is_question = BooleanField(_l("This is a question: an answer can be marked as accepted"))
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     body = TextAreaField(
         _l("Your reply"),
         validators=[_not_blank(_l("Write something first: the post is empty.")), post_length],
     )
 
 
-class EditPostForm(FlaskForm):
+class EditPostForm(Form):
     body = TextAreaField(
         _l("Message"), validators=[_not_blank(_l("Write something first: the post is empty.")), post_length]
     )
     version = HiddenField(validators=[InputRequired()])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[_not_blank(_l("Give a reason.")), Length(max=1000)])
 
 
-class OptionalReasonForm(FlaskForm):
+class OptionalReasonForm(Form):
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=1000)])
 
 
-class JoinRequestForm(FlaskForm):
+class JoinRequestForm(Form):
     message = TextAreaField(
         _l("Message to the moderators (optional)"), validators=[Optional(), Length(max=1000)]
     )
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     message = TextAreaField(_l("Message to the person (optional)"), validators=[Optional(), Length(max=1000)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     username = StringField(
         _l("User name of the colleague to add"),
         validators=[_not_blank(_l("Give a user name.")), Length(max=256)],
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     target = SelectField(_l("Move to group"), coerce=int, validate_choice=True)
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=1000)])
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(Form):
     post_id = IntegerField(validators=[InputRequired()])
 
 

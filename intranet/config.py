@@ -94,7 +94,8 @@ def _derive(app: Flask) -> None:
             "sqlite:///" + os.path.join(app.instance_path, "intranet.sqlite")
         )
     cfg["SQLALCHEMY_DATABASE_URI"] = with_driver(cfg["SQLALCHEMY_DATABASE_URI"])
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # hide_parameters: a database error's message never quotes what someone wrote (TRUST.md A4).
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
     if cfg.get("SESSION_COOKIE_SECURE") is None:
         cfg["SESSION_COOKIE_SECURE"] = production
     cfg["SESSION_COOKIE_HTTPONLY"] = True

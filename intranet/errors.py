@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -32,7 +33,38 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, title=title, message=message or default), code
 
 
+def describe(exc: BaseException) -> str:
+    """An exception's class (and, for database errors, the driver's class and SQLSTATE), never its message.
+
+    Messages quote data: PostgreSQL's "Failing row contains (…)" would put what someone
+    wrote, anonymously perhaps, into the log (TRUST.md A4).
+    """
+    name = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        name += f" from {type(orig).__module__}.{type(orig).__qualname__}"
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if code:
+            name += f" (SQLSTATE {code})"
+    return name
+
+
+def log_exception(exc_info: tuple) -> None:
+    """Flask's ``log_exception``, without the exception message: where it failed, not what was sent."""
+    _type, exc, tb = exc_info
+    frames = "".join(traceback.format_tb(tb))
+    log.error(
+        "Exception on %s [%s]: %s\nTraceback (message withheld):\n%s",
+        request.path,
+        request.method,
+        describe(exc),
+        frames,
+    )
+
+
 def init_errors(app: Flask) -> None:
+    app.log_exception = log_exception  # type: ignore[method-assign]
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # noqa: ANN202
         if exc.code not in MESSAGES:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from intranet.forms import Form
 from intranet.forms import not_blank as _not_blank
 from intranet.forms import text_length as post_length
 
@@ -30,7 +30,7 @@ def category_choices() -> list[SelectChoice]:
     return [SelectChoice(key, label) for key, label in CATEGORIES.items()]
 
 
-class SuggestionForm(FlaskForm):
+class SuggestionForm(Form):
     title = StringField(
         _l("Title"), validators=[_not_blank(_l("Give the suggestion a title.")), Length(max=200)]
     )
@@ -58,7 +58,7 @@ class SuggestionForm(FlaskForm):
     campaign = HiddenField()
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(
         _l("Your comment"),
         validators=[_not_blank(_l("Write something first: the comment is empty.")), post_length],
@@ -66,15 +66,13 @@ class CommentForm(FlaskForm):
     as_question = HiddenField(default="")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField(_l("New status"), coerce=str, validate_choice=True)
     response = TextAreaField(
         _l("Official response (shown to everyone)"),
         validators=[_not_blank(_l("Write the official response: it is shown to everyone.")), post_length],
     )
-    duplicate_of = StringField(
-        _l("Duplicate of (suggestion number)"), validators=[Optional(), Length(max=20)]
-    )
+    duplicate_of = StringField(_l("Duplicate of (suggestion number)"), validators=[Length(max=40)])
     version = HiddenField(validators=[InputRequired()])
     # Adoption record (only when the new status is "adopted").
     what_was_done = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=5000)])
@@ -94,7 +92,8 @@ class StatusForm(FlaskForm):
     benefit_notes = TextAreaField(_l("Benefits without a number"), validators=[Optional(), Length(max=5000)])
 
     def validate_duplicate_of(self, field: StringField) -> None:
-        if self.status.data == "duplicate" and not (field.data or "").strip().isdigit():
+        text = (field.data or "").strip()
+        if self.status.data == "duplicate" and not (text.isascii() and text.isdigit()):
             raise ValidationError(_l("Give the number of the original suggestion."))
 
     def validate_what_was_done(self, field: TextAreaField) -> None:
@@ -102,7 +101,7 @@ class StatusForm(FlaskForm):
             raise ValidationError(_l("Say what was done: adoption needs a record."))
 
 
-class AdoptionForm(FlaskForm):
+class AdoptionForm(Form):
     what_was_done = TextAreaField(
         _l("What was done"), validators=[_not_blank(_l("Say what was done.")), Length(max=5000)]
     )
@@ -122,14 +121,14 @@ class AdoptionForm(FlaskForm):
     benefit_notes = TextAreaField(_l("Benefits without a number"), validators=[Optional(), Length(max=5000)])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     note = TextAreaField(
         _l("Why you withdraw it (optional, shown to everyone)"), validators=[Optional(), Length(max=2000)]
     )
     version = HiddenField(validators=[InputRequired()])
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(Form):
     receipt = StringField(
         _l("Receipt code"),
         validators=[_not_blank(_l("Enter the receipt code you were given.")), Length(max=80)],
@@ -149,7 +148,7 @@ class ReceiptWithdrawForm(ReceiptForm):
     )
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     title = StringField(
         _l("Question"),
         validators=[_not_blank(_l("Ask the question the campaign is about.")), Length(max=200)],

@@ -42,8 +42,23 @@ def random_id() -> int:
     return ID_LOW + secrets.randbelow(ID_HIGH - ID_LOW)
 
 
+#: Comments and status changes: random too, so their order of ids cannot date what an anonymous
+#: author wrote between two timed rows (SQLite would even number every later row after it).
+ROW_ID_HIGH = 2**53
+
+
+def random_row_id() -> int:
+    return ID_LOW + secrets.randbelow(ROW_ID_HIGH - ID_LOW)
+
+
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+def reading_order(created_at: datetime, anonymous: bool, row_id: int) -> tuple[object, ...]:
+    """How comments and trail rows are shown: by day, the anonymous author's day-stamped rows
+    after the timed rows of their day, then by time (ids are random: they only break ties)."""
+    return (created_at.date(), anonymous, created_at, row_id)
 
 
 class CommentKind(enum.StrEnum):
@@ -150,9 +165,9 @@ class Follow(db.Model):
 
 class Comment(db.Model):
     __tablename__ = "suggestion_comments"
-    __table_args__ = (Index("ix_suggestion_comments_suggestion", "suggestion_id", "id"),)
+    __table_args__ = (Index("ix_suggestion_comments_suggestion", "suggestion_id", "created_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=random_row_id)
     suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"))
     kind: Mapped[CommentKind] = mapped_column(_enum(CommentKind, "suggestion_comment_kind"))
     #: None for the anonymous author's answers.
@@ -168,9 +183,9 @@ class StatusChange(db.Model):
     """The audit trail, and the official responses people read: one row per change or response."""
 
     __tablename__ = "suggestion_status_changes"
-    __table_args__ = (Index("ix_suggestion_status_changes_suggestion", "suggestion_id", "id"),)
+    __table_args__ = (Index("ix_suggestion_status_changes_suggestion", "suggestion_id", "created_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=random_row_id)
     suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"))
     from_status: Mapped[Status] = mapped_column(_enum(Status, "suggestion_status"))
     to_status: Mapped[Status] = mapped_column(_enum(Status, "suggestion_status"))

@@ -28,6 +28,10 @@ def _limit() -> str:
     return current_app.config["RECEIPT_LIMIT_PER_CLIENT"]
 
 
+#: One budget for every receipt route: guessing through /answer costs the same as through /receipt.
+receipt_budget = limiter.shared_limit(_limit, scope="suggestion-receipt", methods=["POST"])
+
+
 def _follow_up(
     suggestion: Suggestion, receipt: str, *, answer: ReceiptAnswerForm | None = None, status: int = 200
 ):  # noqa: ANN202
@@ -54,7 +58,7 @@ def _opened(form: ReceiptForm) -> Suggestion | None:
 
 
 @bp.route("/receipt", methods=["GET", "POST"])
-@limiter.limit(_limit, methods=["POST"], scope="suggestion-receipt")
+@receipt_budget
 def receipt() -> str | tuple[str, int]:
     form = ReceiptForm()
     if request.method == "GET":
@@ -66,7 +70,7 @@ def receipt() -> str | tuple[str, int]:
 
 
 @bp.post("/receipt/answer")
-@limiter.limit(_limit, scope="suggestion-receipt")
+@receipt_budget
 def receipt_answer() -> str | tuple[str, int]:
     form = ReceiptAnswerForm()
     suggestion = suggestion_for_receipt(form.receipt.data or "")
@@ -86,7 +90,7 @@ def receipt_answer() -> str | tuple[str, int]:
 
 
 @bp.post("/receipt/withdraw")
-@limiter.limit(_limit, scope="suggestion-receipt")
+@receipt_budget
 def receipt_withdraw() -> str | tuple[str, int]:
     form = ReceiptWithdrawForm()
     suggestion = suggestion_for_receipt(form.receipt.data or "")
@@ -107,7 +111,7 @@ def receipt_withdraw() -> str | tuple[str, int]:
 
 
 @bp.post("/receipt/claim")
-@limiter.limit(_limit, scope="suggestion-receipt")
+@receipt_budget
 def receipt_claim() -> str | tuple[str, int] | Response:
     form = ReceiptForm()
     suggestion = suggestion_for_receipt(form.receipt.data or "")

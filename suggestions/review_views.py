@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
 from intranet.extensions import db
+from intranet.forms import parse_id
 from intranet.models import Department
 from intranet.roles import require
 
@@ -57,7 +58,7 @@ def _adoption_data(form: StatusForm | AdoptionForm) -> AdoptionData:
     responsible = form.responsible.data
     return AdoptionData(
         what_was_done=form.what_was_done.data or "",
-        department=db.session.get(Department, int(responsible)) if (responsible or "").isdigit() else None,
+        department=db.session.get(Department, parse_id(responsible)) if parse_id(responsible) else None,
         estimated_money=form.estimated_money.data,
         estimated_hours=form.estimated_hours.data,
         actual_money=form.actual_money.data,
@@ -82,11 +83,15 @@ def change_status(suggestion_id: int) -> Response | tuple[str, int]:
                 )
             ]
         return render_suggestion(suggestion, status_form=form, status=422)
+    version = parse_id(form.version.data)
+    if version is None:
+        return _conflict(suggestion, form)
     target = suggestion.status if form.status.data == SAME else Status(form.status.data)
     require(perm.can_change_status(current_user, suggestion, target))
     original = None
     if target == Status.DUPLICATE:
-        original = db.session.get(Suggestion, int(form.duplicate_of.data))
+        number = parse_id(form.duplicate_of.data)
+        original = db.session.get(Suggestion, number) if number is not None else None
         if original is None or not perm.can_view(current_user, original):
             form.duplicate_of.errors = [_("There is no suggestion with that number.")]
             return render_suggestion(suggestion, status_form=form, status=422)
@@ -96,7 +101,7 @@ def change_status(suggestion_id: int) -> Response | tuple[str, int]:
             suggestion,
             target,
             form.response.data,
-            expected_version=int(form.version.data),
+            expected_version=version,
             duplicate_of=original,
             adoption=_adoption_data(form) if target == Status.ADOPTED else None,
         )
@@ -137,11 +142,12 @@ def not_duplicate(suggestion_id: int) -> Response | tuple[str, int]:
     require(perm.is_reviewer(current_user, suggestion) and suggestion.status == Status.DUPLICATE)
     form = status_form_for(suggestion, StatusForm())
     response = (form.response.data or "").strip()
-    if not response or not (form.version.data or "").isdigit():
+    version = parse_id(form.version.data)
+    if not response or version is None:
         form.response.errors = [_("Write the official response: it is shown to everyone.")]
         return render_suggestion(suggestion, status_form=form, status=422)
     try:
-        workflow.undo_duplicate(current_user, suggestion, response, expected_version=int(form.version.data))
+        workflow.undo_duplicate(current_user, suggestion, response, expected_version=version)
     except StatusConflict:
         return _conflict(suggestion, form)
     db.session.commit()

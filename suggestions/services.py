@@ -22,7 +22,7 @@ from intranet.notifications import notify
 from . import lifecycle
 from .anonymity import Receipt, day_stamp, new_receipt
 from .lifecycle import Status
-from .models import Campaign, Comment, CommentKind, Follow, Suggestion, random_id
+from .models import Campaign, Comment, CommentKind, Follow, Suggestion, random_id, reading_order
 
 
 class SuggestionRuleError(Exception):
@@ -153,14 +153,10 @@ def comments_of(suggestion: Suggestion) -> list[Comment]:
     from sqlalchemy.orm import selectinload
 
     ids = [suggestion.id, *duplicate_ids(suggestion)]
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .where(Comment.suggestion_id.in_(ids))
-            .options(selectinload(Comment.author))
-            .order_by(Comment.id)
-        )
+    comments = db.session.scalars(
+        select(Comment).where(Comment.suggestion_id.in_(ids)).options(selectinload(Comment.author))
     )
+    return sorted(comments, key=lambda c: reading_order(c.created_at, c.kind == CommentKind.AUTHOR, c.id))
 
 
 def duplicate_ids(suggestion: Suggestion) -> list[int]:

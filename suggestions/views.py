@@ -14,6 +14,7 @@ from wtforms.fields import SelectChoice
 
 from intranet.clock import utcnow
 from intranet.extensions import db
+from intranet.forms import parse_id
 from intranet.models import Department
 from intranet.roles import require
 
@@ -70,9 +71,7 @@ def _filters() -> queries.Filters:
     return queries.Filters(
         sort=args.get("sort") if args.get("sort") in queries.SORTS else "newest",
         status=Status(status) if status in Status.__members__.values() else None,
-        department_id=0
-        if department == COMPANY
-        else (int(department) if (department or "").isdigit() else None),
+        department_id=0 if department == COMPANY else parse_id(department),
         category=args.get("category") if args.get("category") in CATEGORIES else None,
         campaign_id=args.get("campaign", type=int),
     )
@@ -119,9 +118,8 @@ def _target_choices() -> list[SelectChoice]:
 
 
 def _campaign_from(value: str | None) -> Campaign | None:
-    if not (value or "").isdigit():
-        return None
-    return db.session.get(Campaign, int(value))
+    campaign_id = parse_id(value)
+    return db.session.get(Campaign, campaign_id) if campaign_id is not None else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -281,13 +279,12 @@ def withdraw(suggestion_id: int) -> Response | tuple[str, int]:
     suggestion = suggestion_or_404(suggestion_id)
     require(perm.can_withdraw(current_user, suggestion))
     form = WithdrawForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    version = parse_id(form.version.data)
+    if not form.validate_on_submit() or version is None:
         flash(_("The form was incomplete; please try again."), "error")
         return redirect(url_for(".show", suggestion_id=suggestion.id))
     try:
-        withdraw(
-            suggestion, form.note.data or "", author=current_user, expected_version=int(form.version.data)
-        )
+        withdraw(suggestion, form.note.data or "", author=current_user, expected_version=version)
     except StatusConflict:
         db.session.rollback()
         flash(_("A reviewer changed this suggestion meanwhile; look again before withdrawing."), "error")

@@ -22,7 +22,7 @@ from intranet.notifications import notify
 from . import lifecycle, votes
 from .anonymity import day_stamp
 from .lifecycle import Actor, InvalidTransition, Status
-from .models import Adoption, Follow, StatusChange, Suggestion
+from .models import Adoption, Follow, StatusChange, Suggestion, reading_order
 from .services import SuggestionRuleError
 
 STATUS_LABELS = {
@@ -118,6 +118,13 @@ def change_status(
     db.session.add(change)
     if target == Status.DUPLICATE and target != previous:
         votes.lock(suggestion.id, duplicate_of.id)
+        # Its own duplicates now belong to the new original: their votes and comments follow.
+        db.session.execute(
+            update(Suggestion)
+            .where(Suggestion.duplicate_of_id == suggestion.id, Suggestion.status == Status.DUPLICATE)
+            .values(duplicate_of_id=duplicate_of.id)
+            .execution_options(synchronize_session=False)
+        )
         votes.recount(duplicate_of.id)
         votes.recount(suggestion.id)
     if target == Status.ADOPTED and target != previous:
@@ -136,7 +143,7 @@ def undo_duplicate(
     marked = db.session.scalar(
         select(StatusChange)
         .where(StatusChange.suggestion_id == suggestion.id, StatusChange.to_status == Status.DUPLICATE)
-        .order_by(desc(StatusChange.id))
+        .order_by(desc(StatusChange.created_at))
         .limit(1)
     )
     target = lifecycle.undo_target(marked.from_status if marked else Status.UNDER_REVIEW)
@@ -200,14 +207,12 @@ def record_adoption(reviewer: User, suggestion: Suggestion, data: AdoptionData) 
 def trail(suggestion: Suggestion) -> list[StatusChange]:
     from sqlalchemy.orm import selectinload
 
-    return list(
-        db.session.scalars(
-            select(StatusChange)
-            .where(StatusChange.suggestion_id == suggestion.id)
-            .options(selectinload(StatusChange.actor), selectinload(StatusChange.duplicate_of))
-            .order_by(StatusChange.id)
-        )
+    changes = db.session.scalars(
+        select(StatusChange)
+        .where(StatusChange.suggestion_id == suggestion.id)
+        .options(selectinload(StatusChange.actor), selectinload(StatusChange.duplicate_of))
     )
+    return sorted(changes, key=lambda c: reading_order(c.created_at, c.actor_id is None, c.id))
 
 
 def _original(suggestion: Suggestion, duplicate_of: Suggestion | None) -> Suggestion:

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 11:33:45.527486
+Create Date: 2026-11-23 11:55:07.727499
 
 """
 from alembic import op
@@ -101,7 +101,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('suggestion_id', name=op.f('pk_suggestion_adoptions'))
     )
     op.create_table('suggestion_comments',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('suggestion_id', sa.BigInteger(), nullable=False),
     sa.Column('kind', sa.Enum('comment', 'question', 'author', name='suggestion_comment_kind', native_enum=False, length=20), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
@@ -112,7 +112,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_suggestion_comments'))
     )
     with op.batch_alter_table('suggestion_comments', schema=None) as batch_op:
-        batch_op.create_index('ix_suggestion_comments_suggestion', ['suggestion_id', 'id'], unique=False)
+        batch_op.create_index('ix_suggestion_comments_suggestion', ['suggestion_id', 'created_at'], unique=False)
 
     op.create_table('suggestion_follows',
     sa.Column('suggestion_id', sa.BigInteger(), nullable=False),
@@ -122,7 +122,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('suggestion_id', 'user_id', name=op.f('pk_suggestion_follows'))
     )
     op.create_table('suggestion_status_changes',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('suggestion_id', sa.BigInteger(), nullable=False),
     sa.Column('from_status', sa.Enum('submitted', 'under_review', 'accepted', 'adopted', 'declined', 'duplicate', 'withdrawn', name='suggestion_status', native_enum=False, length=20), nullable=False),
     sa.Column('to_status', sa.Enum('submitted', 'under_review', 'accepted', 'adopted', 'declined', 'duplicate', 'withdrawn', name='suggestion_status', native_enum=False, length=20), nullable=False),
@@ -136,7 +136,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_suggestion_status_changes'))
     )
     with op.batch_alter_table('suggestion_status_changes', schema=None) as batch_op:
-        batch_op.create_index('ix_suggestion_status_changes_suggestion', ['suggestion_id', 'id'], unique=False)
+        batch_op.create_index('ix_suggestion_status_changes_suggestion', ['suggestion_id', 'created_at'], unique=False)
 
     op.create_table('suggestion_votes',
     sa.Column('suggestion_id', sa.BigInteger(), nullable=False),
