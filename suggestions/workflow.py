@@ -98,8 +98,10 @@ def change_status(
     values: dict[str, object] = {"status": target, "status_version": Suggestion.status_version + 1}
     if suggestion.first_response_at is None:
         values["first_response_at"] = now
-    if target != previous and target in lifecycle.DECIDED:
-        values["decided_at"] = now
+    if target in lifecycle.DECIDED and previous not in lifecycle.DECIDED:
+        values["decided_at"] = now  # the decision; accepted → adopted keeps it
+    elif target not in lifecycle.DECIDED and previous in lifecycle.DECIDED:
+        values["decided_at"] = None  # reopened: it waits for a decision again
     if target == Status.ADOPTED and target != previous:
         values["adopted_on"] = now.date()
     if target == Status.DUPLICATE and target != previous:
