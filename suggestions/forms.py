@@ -66,16 +66,9 @@ class CommentForm(Form):
     as_question = HiddenField(default="")
 
 
-class StatusForm(Form):
-    status = SelectField(_l("New status"), coerce=str, validate_choice=True)
-    response = TextAreaField(
-        _l("Official response (shown to everyone)"),
-        validators=[_not_blank(_l("Write the official response: it is shown to everyone.")), post_length],
-    )
-    duplicate_of = StringField(_l("Duplicate of (suggestion number)"), validators=[Length(max=40)])
-    version = HiddenField(validators=[InputRequired()])
-    # Adoption record (only when the new status is "adopted").
-    what_was_done = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=5000)])
+class AdoptionFields(Form):
+    """The adoption record's fields but "what was done", whose rule differs by form."""
+
     responsible = SelectField(_l("Responsible department"), coerce=str, validate_choice=False)
     estimated_money = DecimalField(
         _l("Estimated saving per year (money)"), validators=[Optional(), NumberRange(min=0)]
@@ -90,6 +83,18 @@ class StatusForm(Form):
         _l("Actual hours saved per year"), validators=[Optional(), NumberRange(min=0)]
     )
     benefit_notes = TextAreaField(_l("Benefits without a number"), validators=[Optional(), Length(max=5000)])
+
+
+class StatusForm(AdoptionFields):
+    status = SelectField(_l("New status"), coerce=str, validate_choice=True)
+    response = TextAreaField(
+        _l("Official response (shown to everyone)"),
+        validators=[_not_blank(_l("Write the official response: it is shown to everyone.")), post_length],
+    )
+    duplicate_of = StringField(_l("Duplicate of (suggestion number)"), validators=[Length(max=40)])
+    version = HiddenField(validators=[InputRequired()])
+    # The adoption record's fields are inherited: they count only when the new status is "adopted".
+    what_was_done = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=5000)])
 
     def validate_duplicate_of(self, field: StringField) -> None:
         text = (field.data or "").strip()
@@ -101,24 +106,10 @@ class StatusForm(Form):
             raise ValidationError(_l("Say what was done: adoption needs a record."))
 
 
-class AdoptionForm(Form):
+class AdoptionForm(AdoptionFields):
     what_was_done = TextAreaField(
         _l("What was done"), validators=[_not_blank(_l("Say what was done.")), Length(max=5000)]
     )
-    responsible = SelectField(_l("Responsible department"), coerce=str, validate_choice=False)
-    estimated_money = DecimalField(
-        _l("Estimated saving per year (money)"), validators=[Optional(), NumberRange(min=0)]
-    )
-    estimated_hours = DecimalField(
-        _l("Estimated hours saved per year"), validators=[Optional(), NumberRange(min=0)]
-    )
-    actual_money = DecimalField(
-        _l("Actual saving per year (money)"), validators=[Optional(), NumberRange(min=0)]
-    )
-    actual_hours = DecimalField(
-        _l("Actual hours saved per year"), validators=[Optional(), NumberRange(min=0)]
-    )
-    benefit_notes = TextAreaField(_l("Benefits without a number"), validators=[Optional(), Length(max=5000)])
 
 
 class WithdrawForm(Form):

@@ -48,6 +48,8 @@ TRANSITIONS: dict[Status, dict[Status, Actor]] = {
 
 #: Statuses in which people may still vote and comment.
 OPEN = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.ACCEPTED})
+#: Statuses in which nobody may comment any more (a duplicate's discussion goes on at its original).
+COMMENTS_CLOSED = frozenset({S.DUPLICATE, S.WITHDRAWN})
 #: Statuses that wait for a decision (the "awaiting response" queue).
 AWAITING = frozenset({S.SUBMITTED, S.UNDER_REVIEW})
 #: A decision has been taken.

@@ -63,8 +63,13 @@ def can_vote(user: User, suggestion: Suggestion) -> bool:
     return _active(user) and suggestion.status in lifecycle.OPEN
 
 
+def comments_open(suggestion: Suggestion) -> bool:
+    """Whether anyone, signed or the anonymous author with the receipt, may still write on it."""
+    return suggestion.status not in lifecycle.COMMENTS_CLOSED
+
+
 def can_comment(user: User, suggestion: Suggestion) -> bool:
-    return _active(user) and suggestion.status not in (Status.DUPLICATE, Status.WITHDRAWN)
+    return _active(user) and comments_open(suggestion)
 
 
 def can_follow(user: User, suggestion: Suggestion) -> bool:
@@ -75,8 +80,18 @@ def can_change_status(user: User, suggestion: Suggestion, target: Status) -> boo
     return is_reviewer(user, suggestion) and lifecycle.can(suggestion.status, target, Actor.REVIEWER)
 
 
+def author_may_withdraw(suggestion: Suggestion) -> bool:
+    """Whether its author (named, or anonymous with the receipt) may still withdraw it."""
+    return lifecycle.can(suggestion.status, Status.WITHDRAWN, Actor.AUTHOR)
+
+
 def can_withdraw(user: User, suggestion: Suggestion) -> bool:
-    return is_author(user, suggestion) and lifecycle.can(suggestion.status, Status.WITHDRAWN, Actor.AUTHOR)
+    return is_author(user, suggestion) and author_may_withdraw(suggestion)
+
+
+def credit_claimable(suggestion: Suggestion) -> bool:
+    """An adopted anonymous suggestion whose author has not yet chosen to be named."""
+    return suggestion.is_anonymous and suggestion.status == Status.ADOPTED and suggestion.credited_id is None
 
 
 def can_record_adoption(user: User, suggestion: Suggestion) -> bool:

@@ -7,7 +7,7 @@ day and then the random id, never by insertion order (TRUST.md A6).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import Select, case, func, select
@@ -95,16 +95,6 @@ def awaiting(user: User) -> Select:
     return _with_relations(query)
 
 
-def awaiting_count(user: User) -> int:
-    return db.session.scalar(
-        select(func.count()).where(
-            reviewable_filter(user),
-            Suggestion.status.in_(list(lifecycle.AWAITING)),
-            Suggestion.first_response_at.is_(None),
-        )
-    )
-
-
 def response_target_days() -> int:
     return int(current_app.config["SUGGESTION_RESPONSE_DAYS"])
 
@@ -118,10 +108,6 @@ def days_waited(suggestion: Suggestion, today: date | None = None) -> int:
 
 def is_overdue(suggestion: Suggestion, today: date | None = None) -> bool:
     return suggestion.first_response_at is None and days_waited(suggestion, today) > response_target_days()
-
-
-def due_on(suggestion: Suggestion) -> date:
-    return suggestion.submitted_on + timedelta(days=response_target_days())
 
 
 def campaigns() -> Select:

@@ -14,10 +14,11 @@ from werkzeug.wrappers import Response
 
 from intranet.extensions import db, limiter
 
+from . import permissions as perm
 from . import services, workflow
 from .anonymity import suggestion_for_receipt
 from .forms import ReceiptAnswerForm, ReceiptForm, ReceiptWithdrawForm
-from .lifecycle import InvalidTransition, Status
+from .lifecycle import InvalidTransition
 from .models import Suggestion
 from .services import SuggestionRuleError
 from .views import bp
@@ -45,8 +46,9 @@ def _follow_up(
         answer=answer,
         withdraw=ReceiptWithdrawForm(formdata=None, receipt=receipt),
         claim=ReceiptForm(formdata=None, receipt=receipt),
-        can_withdraw=services.withdrawable(suggestion),
-        can_claim=suggestion.status == Status.ADOPTED and suggestion.credited_id is None,
+        can_answer=perm.comments_open(suggestion),
+        can_withdraw=perm.author_may_withdraw(suggestion),
+        can_claim=perm.credit_claimable(suggestion),
     ), status
 
 
@@ -75,7 +77,7 @@ def receipt_answer() -> str | tuple[str, int]:
     form = ReceiptAnswerForm()
     suggestion = suggestion_for_receipt(form.receipt.data or "")
     if suggestion is None:
-        return _wrong_receipt(form)
+        return _wrong_receipt()
     if not form.validate():
         return _follow_up(suggestion, form.receipt.data, answer=form, status=422)
     try:
@@ -95,7 +97,7 @@ def receipt_withdraw() -> str | tuple[str, int]:
     form = ReceiptWithdrawForm()
     suggestion = suggestion_for_receipt(form.receipt.data or "")
     if suggestion is None or not form.validate():
-        return _wrong_receipt(form)
+        return _wrong_receipt()
     try:
         workflow.withdraw(
             suggestion, form.note.data or "", author=None, expected_version=suggestion.status_version
@@ -116,7 +118,7 @@ def receipt_claim() -> str | tuple[str, int] | Response:
     form = ReceiptForm()
     suggestion = suggestion_for_receipt(form.receipt.data or "")
     if suggestion is None or not form.validate():
-        return _wrong_receipt(form)
+        return _wrong_receipt()
     try:
         services.claim_credit(current_user, suggestion)
     except SuggestionRuleError as exc:
@@ -128,7 +130,7 @@ def receipt_claim() -> str | tuple[str, int] | Response:
     return _follow_up(suggestion, form.receipt.data)
 
 
-def _wrong_receipt(form: ReceiptForm) -> tuple[str, int]:
+def _wrong_receipt() -> tuple[str, int]:
     opener = ReceiptForm(formdata=None)
     opener.receipt.errors = [_("That receipt code does not open any suggestion. Check it and try again.")]
     return render_template("suggestions/receipt_open.html", form=opener), 422

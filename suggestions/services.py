@@ -19,10 +19,10 @@ from intranet.extensions import db
 from intranet.models import Department, User, active_staff_counts
 from intranet.notifications import notify
 
-from . import lifecycle
 from .anonymity import Receipt, day_stamp, new_receipt
 from .lifecycle import Status
 from .models import Campaign, Comment, CommentKind, Follow, Suggestion, random_id, reading_order
+from .permissions import comments_open, credit_claimable
 
 
 class SuggestionRuleError(Exception):
@@ -118,7 +118,7 @@ def submit_anonymous(draft: Draft) -> tuple[Suggestion, Receipt]:
 
 def add_comment(user: User, suggestion: Suggestion, body: str, *, question: bool = False) -> Comment:
     """A signed comment; ``question`` marks a reviewer's question to the author."""
-    if suggestion.status in (Status.DUPLICATE, Status.WITHDRAWN):
+    if not comments_open(suggestion):
         raise SuggestionRuleError(_l("Comments are closed on this suggestion."))
     kind = CommentKind.QUESTION if question else CommentKind.COMMENT
     comment = _comment(suggestion, kind, body, author_id=user.id, created_at=utcnow())
@@ -130,7 +130,7 @@ def add_comment(user: User, suggestion: Suggestion, body: str, *, question: bool
 
 def answer_as_author(suggestion: Suggestion, body: str) -> Comment:
     """The anonymous author answers, through the receipt: no person, and only the day."""
-    if suggestion.status in (Status.DUPLICATE, Status.WITHDRAWN):
+    if not comments_open(suggestion):
         raise SuggestionRuleError(_l("Comments are closed on this suggestion."))
     return _comment(suggestion, CommentKind.AUTHOR, body, author_id=None, created_at=day_stamp())
 
@@ -152,17 +152,18 @@ def comments_of(suggestion: Suggestion) -> list[Comment]:
     """Its comments, and those of suggestions merged into it as duplicates (they stay reachable)."""
     from sqlalchemy.orm import selectinload
 
-    ids = [suggestion.id, *duplicate_ids(suggestion)]
+    ids = [suggestion.id, *(d.id for d in duplicates_of(suggestion))]
     comments = db.session.scalars(
         select(Comment).where(Comment.suggestion_id.in_(ids)).options(selectinload(Comment.author))
     )
     return sorted(comments, key=lambda c: reading_order(c.created_at, c.kind == CommentKind.AUTHOR, c.id))
 
 
-def duplicate_ids(suggestion: Suggestion) -> list[int]:
+def duplicates_of(suggestion: Suggestion) -> list[Suggestion]:
+    """The suggestions merged into this one."""
     return list(
         db.session.scalars(
-            select(Suggestion.id).where(
+            select(Suggestion).where(
                 Suggestion.duplicate_of_id == suggestion.id, Suggestion.status == Status.DUPLICATE
             )
         )
@@ -196,13 +197,11 @@ def is_following(user: User, suggestion: Suggestion) -> bool:
 
 def claim_credit(user: User, suggestion: Suggestion) -> None:
     """The anonymous author of an adopted suggestion chooses to be named (they proved it with the receipt)."""
-    if not suggestion.is_anonymous or suggestion.status != Status.ADOPTED:
-        raise SuggestionRuleError(_l("Credit can be claimed once the suggestion is adopted."))
-    if suggestion.credited_id is not None:
-        raise SuggestionRuleError(_l("The credit for this suggestion has already been claimed."))
+    if not credit_claimable(suggestion):
+        raise SuggestionRuleError(
+            _l("The credit for this suggestion has already been claimed.")
+            if suggestion.credited_id is not None
+            else _l("Credit can be claimed once the suggestion is adopted.")
+        )
     suggestion.credited_id = user.id
     db.session.flush()
-
-
-def withdrawable(suggestion: Suggestion) -> bool:
-    return lifecycle.can(suggestion.status, Status.WITHDRAWN, lifecycle.Actor.AUTHOR)

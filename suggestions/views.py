@@ -200,11 +200,7 @@ def render_suggestion(
         suggestion=suggestion,
         trail=trail(suggestion),
         comments=services.comments_of(suggestion),
-        duplicates=db.session.scalars(
-            select(Suggestion).where(
-                Suggestion.duplicate_of_id == suggestion.id, Suggestion.status == Status.DUPLICATE
-            )
-        ).all(),
+        duplicates=services.duplicates_of(suggestion),
         voted=votes.has_voted(current_user, suggestion),
         following=services.is_following(current_user, suggestion),
         can_vote=perm.can_vote(current_user, suggestion),
