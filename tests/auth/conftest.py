@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import socket
 import threading
 import uuid
@@ -96,11 +97,20 @@ def person(slapd: SlapdServer) -> Iterator[Any]:
     conn.unbind()
 
 
+_HELD: list[socket.socket] = []
+atexit.register(lambda: [s.close() for s in _HELD])
+
+
 def dead_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, kept bound for the run.
+
+    A port merely freed again can be handed out as the client's own source port, and
+    a connection to it then "succeeds" by connecting to itself (TCP simultaneous open).
+    """
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _HELD.append(s)
+    return s.getsockname()[1]
 
 
 @pytest.fixture
