@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -171,6 +171,21 @@ def thread_posts(thread: Thread, page: int):  # noqa: ANN201 - a flask_sqlalchem
     )
     per_page = int(current_app.config["POSTS_PER_PAGE"])
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def page_of(post: Post) -> int:
+    """The page of its thread that shows ``post``, in the order of :func:`thread_posts`."""
+    before = db.session.scalar(
+        select(func.count())
+        .select_from(Post)
+        .where(
+            Post.thread_id == post.thread_id,
+            or_(
+                Post.created_at < post.created_at, and_(Post.created_at == post.created_at, Post.id < post.id)
+            ),
+        )
+    )
+    return int(before or 0) // int(current_app.config["POSTS_PER_PAGE"]) + 1
 
 
 def post_history(post: Post) -> list[PostRevision]:

@@ -70,6 +70,14 @@ def thread(thread_id: int) -> tuple[str, int]:
     return _render_thread(thread_or_404(thread_id), ReplyForm())
 
 
+@bp.get("/posts/<int:post_id>")
+def post(post_id: int) -> Response:
+    """A post's permalink (search results, notifications): its thread at the page that holds it."""
+    post = post_or_404(post_id)
+    page = posting.page_of(post)
+    return redirect(url_for(".thread", thread_id=post.thread_id, page=page, _anchor=f"post-{post.id}"))
+
+
 @bp.post("/threads/<int:thread_id>/reply")
 def reply(thread_id: int) -> Response | tuple[str, int]:
     thread = thread_or_404(thread_id)

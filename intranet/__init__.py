@@ -51,7 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     groups.init_app(app)
     suggestions.init_app(app)
-    app.register_blueprint(search.bp)
+    search.init_app(app)
     return app
 
 

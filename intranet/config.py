@@ -70,6 +70,13 @@ DEFAULTS: dict[str, Any] = {
     "ANON_MIN_GROUP_SIZE": 5,  # smaller departments are not offered as anonymous targets
     "ANON_DAILY_LIMIT": 5,  # anonymous suggestions per person and day (per app process)
     "RECEIPT_LIMIT_PER_CLIENT": "20 per hour",  # receipt-code lookups
+    # Search.
+    "INDEX_DIR": None,  # None: instance/index
+    "SEARCH_LANGUAGES": ["en", "no", "da", "nl", "sv"],  # stemmed for; changing them needs a rebuild
+    "SEARCH_LOCK_TIMEOUT": 0.2,  # seconds a request waits for the index; then the outbox keeps it
+    "SEARCH_APPLY_BATCH": 200,  # outbox rows one request applies after its commit
+    "SEARCH_LIMIT_MB": 128,  # Whoosh's indexing memory per writer (bounds a rebuild)
+    "SEARCH_PER_PAGE": 20,
 }
 
 
@@ -103,6 +110,10 @@ def _derive(app: Flask) -> None:
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=int(cfg["SESSION_HOURS"]))
     cfg["REMEMBER_COOKIE_DURATION"] = 0
     cfg["WTF_CSRF_TIME_LIMIT"] = int(cfg["PERMANENT_SESSION_LIFETIME"].total_seconds())
+    if not cfg.get("INDEX_DIR"):
+        cfg["INDEX_DIR"] = os.path.join(app.instance_path, "index")
+    if isinstance(cfg.get("SEARCH_LANGUAGES"), str):
+        cfg["SEARCH_LANGUAGES"] = [x.strip() for x in cfg["SEARCH_LANGUAGES"].split(",") if x.strip()]
     cfg["DIRECTORY"] = "ldap" if cfg.get("LDAP_URL") else "demo"
     if isinstance(cfg.get("LDAP_GROUP_MANAGEMENT"), str):
         cfg["LDAP_GROUP_MANAGEMENT"] = [cfg["LDAP_GROUP_MANAGEMENT"]]

@@ -82,3 +82,21 @@ def mentioned_names(text: str) -> set[str]:
             if token.type == "mention":
                 names.add(token.content.lower())
     return names
+
+
+def plain_text(text: str) -> str:
+    """The words of ``text`` without Markdown syntax (for search snippets)."""
+    parts: list[str] = []
+    for block in _parser().parse(text or ""):
+        if block.type in ("fence", "code_block"):
+            parts.append(block.content)
+        for token in block.children or ():
+            if token.type in ("text", "code_inline"):
+                parts.append(token.content)
+            elif token.type == "mention":
+                parts.append("@" + token.content)
+            elif token.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+        if block.type.endswith("_close") and block.block:
+            parts.append("\n")
+    return re.sub(r"[ \t]+", " ", "".join(parts)).strip()

@@ -1,4 +1,41 @@
-from flask import Blueprint
+"""Search pages: results with facets and "did you mean", and duplicate hints for a new suggestion."""
 
-# Registered now so later work only adds routes; it has none yet (no placeholder pages).
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from . import services
+
 bp = Blueprint("search", __name__, url_prefix="/search")
+
+
+@bp.before_request
+@login_required
+def _login_required() -> None:
+    """Every search page is for logged-in people."""
+
+
+@bp.get("/")
+def index() -> tuple[str, int]:
+    text = request.args.get("q", "")[:500]
+    outcome = services.search(
+        current_user,
+        text,
+        order=request.args.get("order", "relevance"),
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    labels = services.facet_labels() if outcome.results is not None else {}
+    return render_template(
+        "search/results.html",
+        outcome=outcome,
+        labels=labels,
+        filter_value=services.facet_filter_value,
+    ), (503 if outcome.degraded else 200)
+
+
+@bp.get("/similar")
+def similar() -> str:
+    """Suggestions like a title being typed: an HTML fragment the new-suggestion form shows."""
+    items = services.similar_suggestions(current_user, request.args.get("title", ""))
+    return render_template("search/_similar.html", items=items)

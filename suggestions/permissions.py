@@ -21,13 +21,18 @@ def _active(user: User) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and not user.is_deactivated
 
 
-def can_view(user: User, suggestion: Suggestion) -> bool:
+def can_browse(user: User) -> bool:
+    """Whether the user reads the suggestion box at all (every suggestion, company-wide)."""
     return _active(user)
+
+
+def can_view(user: User, suggestion: Suggestion) -> bool:
+    return can_browse(user)
 
 
 def visible_filter(user: User) -> ColumnElement[bool]:
     """The query filter for "every suggestion this user may see" (lists, search, digest)."""
-    return true() if _active(user) else false()
+    return true() if can_browse(user) else false()
 
 
 def is_reviewer(user: User, suggestion: Suggestion) -> bool:

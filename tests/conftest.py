@@ -73,14 +73,14 @@ def database_url(databases: Databases, tmp_path_factory: pytest.TempPathFactory)
     from flask_migrate import upgrade
 
     url = databases.create()
-    app = create_app(base_config(url, tmp_path_factory.mktemp("instance")))
+    app = create_app(base_config(url, INDEX_DIR=str(tmp_path_factory.mktemp("index"))))
     with app.app_context():
         upgrade()
         db.engine.dispose()
     return url
 
 
-def base_config(database_url: str, instance: Path | None = None, **extra: Any) -> dict[str, Any]:
+def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
     cfg: dict[str, Any] = {
         "TESTING": True,
         "SECRET_KEY": SECRET,
@@ -93,17 +93,19 @@ def base_config(database_url: str, instance: Path | None = None, **extra: Any) -
 
 
 @pytest.fixture
-def make_app(database_url: str) -> Iterator[Any]:
-    """Build apps on the run's database; every table is emptied after the test."""
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Build apps on the run's database and the test's own search index; tables are emptied after."""
     apps: list[Flask] = []
 
     def make(**config: Any) -> Flask:
+        config.setdefault("INDEX_DIR", str(tmp_path / "index"))
         app = create_app(base_config(database_url, **config))
         apps.append(app)
         return app
 
     yield make
     for i, app in enumerate(apps):
+        app.extensions["search"].close()
         with app.app_context():
             db.session.remove()
             if i == 0:

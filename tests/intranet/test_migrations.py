@@ -11,7 +11,7 @@ from tests.conftest import base_config
 
 
 def _fresh_app(databases, tmp_path):
-    return create_app(base_config(databases.create(), tmp_path))
+    return create_app(base_config(databases.create(), INDEX_DIR=str(tmp_path / "index")))
 
 
 def test_upgrade_from_empty_equals_the_models(databases, tmp_path):
