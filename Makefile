@@ -28,6 +28,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(FLASK) db upgrade
 	@if [ -z "$$INTRANET_LDAP_URL" ]; then $(FLASK) demo load; fi
+	@$(FLASK) search check > /dev/null 2>&1 || $(FLASK) search rebuild
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # Debian packages the tests drive for real: OpenLDAP's slapd, its client tools, Chromium.

@@ -84,6 +84,27 @@ def _load() -> None:
         visibility=Visibility.OPEN,
     )
     posting.start_thread(chloe, company, title="Oat milk in the canteen?", body="Could we have oat milk too?")
+    # People write in their own language; search stems each (try "forslagene" or "voorstellen").
+    kantine = posting.start_thread(
+        bjorn,
+        company,
+        title="Forslag om lengre åpningstid i kantinen",
+        body="Kantinen stenger klokken 13, men mange i kveldsskiftet spiser senere. "
+        "Kan vi holde åpent til 19 to dager i uken?",
+    )
+    posting.reply(
+        _user("soren"), kantine, "Godt forslag! Vi i lageret har også savnet varm mad efter klokken 14."
+    )
+    posting.reply(
+        _user("maja"), kantine, "Bra förslag. Kanske kan kantinen sälja färdiga matlådor på kvällen?"
+    )
+    posting.start_thread(
+        _user("noah"),
+        company,
+        title="Voorstellen voor de fietsenstalling",
+        body="De fietsenstalling is te klein: elke ochtend staan er fietsen op de stoep. "
+        "Wie heeft er voorstellen voor extra plekken?",
+    )
 
     sales = _default_group("Sales")
     pinned = posting.start_thread(

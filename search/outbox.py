@@ -35,6 +35,8 @@ def backend() -> Backend:
 
 
 def init_app(app: Flask) -> None:
+    # After each request, and at the end of CLI commands and other app contexts (whichever comes first).
+    app.teardown_request(_apply_after_commit)
     app.teardown_appcontext(_apply_after_commit)
     if not event.contains(Session, "after_flush", _collect):
         event.listen(Session, "after_flush", _collect)
