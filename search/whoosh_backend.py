@@ -278,7 +278,8 @@ class WhooshBackend:
             if not snippet:
                 snippet = escape(_shorten(found.text))
             hits.append(Hit(found=found, snippet=Markup(snippet)))  # noqa: S704 - escaped by _Mark
-        counted = {f: dict(results.groups(f)) for f in FACETS} if facets else {}
+        # Documents without a value (a thread has no status) are not a facet entry.
+        counted = {f: {k: n for k, n in results.groups(f).items() if k} for f in FACETS} if facets else {}
         return Results(hits=hits, total=len(results), facets=counted)
 
     def has_hits(self, criteria: Criteria, access: Realms) -> bool:
