@@ -138,7 +138,7 @@ class Searcher:
 
     def get(self, url: str, **params: str) -> TestResponse:
         with self.app.app_context():
-            return self.client.get(url, query_string=params)
+            return self.client.get(url, query_string=params or None)
 
     def page(self, url: str, **params: str) -> str:
         response = self.get(url, **params)
