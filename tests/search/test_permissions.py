@@ -200,6 +200,25 @@ def test_search_a_word_only_in_closed_content_finds_nothing_for_a_non_member(
             assert outcome.results.facets == {"kind": {}, "department": {}, "status": {}}, (who, word)
 
 
+@pytest.mark.parametrize(
+    "q",
+    ["marzi*", '"marzipan contracts"', "marzipan OR obsidian", "pipeline -open -dashboard", "kind:thread"],
+)
+def test_search_other_query_forms_keep_the_permission_filter(company: Company, world: World, q: str) -> None:
+    member = keys(search_as(company.member, q))
+    assert member & world.closed  # the query does reach closed content, for a member
+    for who in NON_MEMBERS:
+        assert not keys(search_as(company.person(who), q)) & world.closed, (who, q)
+        assert search_as(company.person(who), q).results.total == len(member - world.closed), (who, q)
+
+
+def test_search_a_department_filter_counts_only_what_the_user_reads(company: Company, world: World) -> None:
+    assert search_as(company.member, "pipeline department:sales").results.total == 5
+    for who in NON_MEMBERS:
+        outcome = search_as(company.person(who), "pipeline department:sales")
+        assert outcome.results.total == 0 and outcome.results.facets["department"] == {}, who
+
+
 @pytest.mark.parametrize("who", NON_MEMBERS)
 def test_search_page_shows_a_non_member_no_closed_title_link_count_or_facet(
     app: Flask, company: Company, world: World, who: str
@@ -474,6 +493,32 @@ def test_search_follows_membership_with_no_reindex(app: Flask, company: Company,
     assert keys(search_as(c.colleague, "pipeline")) == world.visible
     page = colleague.search("marzipan")
     assert result_count(page) == 0 and "Marzipan renewals" not in page
+
+
+def test_search_follows_a_group_closing_and_opening_with_no_reindex(app: Flask, company: Company) -> None:
+    c = company
+    corner = group(c, "Coffee corner", Visibility.OPEN)
+    nook = group(c, "Coffee nook", parent=corner, visibility=None)  # inherits the visibility
+    thread(c.lead, corner, "Espresso machine", "The crema is thin.")
+    thread(c.lead, nook, "Espresso beans", "Try the crema roast.")
+    assert search_as(c.colleague, "crema").results.total == 2
+    before = stamps(app)
+
+    def settings(visibility: Visibility) -> None:
+        group_services.update_group(
+            c.lead, corner, name=corner.name, description="", visibility=visibility,
+            is_unlisted=False, inherits_moderators=False,
+        )  # fmt: skip
+        db.session.commit()
+        assert outbox.pending_count() == 0 and stamps(app) == before
+
+    settings(Visibility.CLOSED)
+    assert search_as(c.colleague, "crema").results.total == 0
+    assert search_as(c.colleague, "crem").did_you_mean is None
+    assert result_count(Searcher(app, c.colleague).search("crema")) == 0
+    assert search_as(c.lead, "crema").results.total == 2
+    settings(Visibility.OPEN)
+    assert search_as(c.colleague, "crema").results.total == 2
 
 
 def test_search_an_appointed_moderator_reads_the_group_and_its_inheriting_sub_groups_only(
