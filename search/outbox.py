@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import delete, event, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from intranet.extensions import db
 
@@ -57,11 +57,15 @@ def _collect(session: Session, flush_context: object) -> None:
 
 
 def _committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     if session.info.pop(_PENDING, False) and has_app_context():
         g._search_apply = True
 
 
-def _rolled_back(session: Session, previous_transaction: object) -> None:
+def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is not None:  # a savepoint or a failed flush inside one: the
+        return  # rows flushed before it are still in the transaction
     session.info.pop(_PENDING, None)
 
 
@@ -82,8 +86,12 @@ def pending_count() -> int:
 def apply_pending(timeout: float, limit: int | None = None) -> int:
     """Apply up to ``limit`` outbox rows; 0 when there are none or the index is busy."""
     limit = limit or int(current_app.config["SEARCH_APPLY_BATCH"])
+    db.session.rollback()  # what the caller left uncommitted is not ours to commit (or to index)
     if not db.session.scalar(select(OutboxEntry.id).limit(1)):
         return 0
+    # End the check's transaction: under a snapshot (REPEATABLE READ, or SQLite with a BEGIN
+    # before reads) it would be older than what another writer applies while we wait for the lock.
+    db.session.rollback()
     try:
         with backend().writer(timeout) as writer:
             rows = db.session.execute(select(OutboxEntry.id, OutboxEntry.key).limit(limit)).all()
