@@ -10,7 +10,9 @@ collector only ever sees allowed documents, so totals and facets are allowed cou
 
 from __future__ import annotations
 
+import heapq
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
-from whoosh import highlight, index, sorting, writing
+from whoosh import highlight, index, writing
 from whoosh import query as wq
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 from whoosh.index import LockError
@@ -60,6 +62,9 @@ class WhooshBackend:
         self.languages = tuple(dict.fromkeys(analysis.normalize_language(lang) for lang in languages))
         self.limitmb = limitmb
         self._local = threading.local()
+        self._highlighter = highlight.Highlighter(
+            fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60), formatter=_Mark()
+        )
 
     # -- the index ---------------------------------------------------------------------------------
 
@@ -107,15 +112,25 @@ class WhooshBackend:
                 searcher = searcher.refresh()
             except Exception as exc:
                 self._local.searcher = None
+                self._local.view = None
                 raise IndexUnavailable("unreadable") from exc
         self._local.searcher = searcher
         return searcher
+
+    def _view(self) -> _View:
+        """The current searcher with its cached lookups (rebuilt when the index has changed)."""
+        searcher = self._searcher()
+        view = getattr(self._local, "view", None)
+        if view is None or view.searcher is not searcher:
+            view = self._local.view = _View(searcher)
+        return view
 
     def close(self) -> None:
         searcher = getattr(self._local, "searcher", None)
         if searcher is not None:
             searcher.close()
             self._local.searcher = None
+        self._local.view = None
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -220,32 +235,6 @@ class WhooshBackend:
             return wq.NullQuery  # only stop words: nothing to look for
         return wq.And(required) if required else wq.Every()
 
-    @staticmethod
-    def _any(field: str, values: Iterable[str]) -> wq.Query:
-        terms = [wq.Term(field, v) for v in sorted(values)]
-        return wq.Or(terms) if terms else wq.NullQuery
-
-    def _allowed(self, access: Realms) -> wq.Query:
-        """What the user may see: readable realms' open documents, and all of the moderated ones."""
-        visible = wq.And([self._any("realm", access.readable), wq.Term("restricted", "n")])
-        moderated = access.moderated & access.readable
-        return wq.Or([visible, self._any("realm", moderated)]) if moderated else visible
-
-    def _compose(self, criteria: Criteria, access: Realms) -> wq.Query:
-        filters = [self._allowed(access)]
-        for field, values in (
-            ("kind", criteria.kinds),
-            ("status", criteria.statuses),
-            ("department", criteria.departments),
-            ("realm", criteria.realms),
-        ):
-            if values is not None:
-                filters.append(self._any(field, values))
-        q = wq.And([self._text(criteria.query), *(wq.ConstantScoreQuery(f, 0) for f in filters)])
-        excluded = [q for q in (self._clause(c) for c in criteria.query.excluded) if q is not None]
-        excluded += [self._any(field, values) for field, values in criteria.excluded.items() if values]
-        return wq.AndNot(q, wq.Or(excluded)) if excluded else q
-
     def search(
         self,
         criteria: Criteria,
@@ -257,33 +246,75 @@ class WhooshBackend:
         per_page: int = 20,
         facets: bool = True,
     ) -> Results:
-        searcher = self._searcher()
-        q = self._compose(criteria, access)
-        kwargs: dict[str, Any] = {"limit": page * per_page}
-        if facets:
-            kwargs["groupedby"] = {f: sorting.FieldFacet(f, maptype=sorting.Count) for f in FACETS}
-        if order == "date":
-            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
-        results = searcher.search(q, **kwargs)
-        results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-        results.formatter = _Mark()
-        page_hits = list(results)[(page - 1) * per_page :]
-        shown = load([hit["key"] for hit in page_hits])
+        view = self._view()
+        text, shown_terms = self._text_and_terms(criteria)
+        matched = view.matches(self._text(criteria.query), self._filter_docs(view, criteria, access))
+        if text is not None:
+            matched -= view.docs(text)
+        limit = page * per_page
+        if not matched:
+            docnums: list[int] = []
+        elif order == "date":
+            dates = view.column("date", raw=True)
+            docnums = heapq.nlargest(limit, matched, key=lambda d: (dates[d], -d))
+        else:  # BM25F over the text alone, only among the allowed matches (block-skipping top N)
+            top = view.searcher.search(self._text(criteria.query), limit=limit, filter=matched)
+            docnums = [docnum for _score, docnum in top.top_n]
+        page_docs = docnums[(page - 1) * per_page :]
+        stored = [view.searcher.stored_fields(docnum) for docnum in page_docs]
+        shown = load([fields["key"] for fields in stored])
         hits = []
-        for hit in page_hits:
-            found = shown.get(hit["key"])
+        for fields in stored:
+            found = shown.get(fields["key"])
             if found is None:
                 continue
-            snippet = hit.highlights(f"body_{hit['lang']}", text=found.text, top=2) if found.text else ""
+            field = f"body_{fields['lang']}"
+            snippet = self._snippet(view, field, shown_terms, found.text) if found.text else ""
             if not snippet:
                 snippet = escape(_shorten(found.text))
             hits.append(Hit(found=found, snippet=Markup(snippet)))  # noqa: S704 - escaped by _Mark
         # Documents without a value (a thread has no status) are not a facet entry.
-        counted = {f: {k: n for k, n in results.groups(f).items() if k} for f in FACETS} if facets else {}
-        return Results(hits=hits, total=len(results), facets=counted)
+        counted = {f: view.count(f, matched) for f in FACETS} if facets else {}
+        return Results(hits=hits, total=len(matched), facets=counted)
+
+    def _filter_docs(self, view: _View, criteria: Criteria, access: Realms) -> set[int]:
+        """The documents the permission filter and the field filters let through."""
+        allowed = view.allowed(access)
+        for field, values in (
+            ("kind", criteria.kinds),
+            ("status", criteria.statuses),
+            ("department", criteria.departments),
+            ("realm", criteria.realms),
+        ):
+            if values is not None:
+                allowed &= view.any(field, values)
+        for field, values in criteria.excluded.items():
+            if values:
+                allowed -= view.any(field, values)
+        return allowed
+
+    def _text_and_terms(self, criteria: Criteria) -> tuple[wq.Query | None, wq.Query]:
+        """The excluded text, and the query whose words snippets mark (negated ones too, as before)."""
+        excluded = [q for q in (self._clause(c) for c in criteria.query.excluded) if q is not None]
+        text = self._text(criteria.query)
+        if not excluded:
+            return None, text
+        return wq.Or(excluded), wq.AndNot(text, wq.Or(excluded))
+
+    def _snippet(self, view: _View, field: str, terms: wq.Query, text: str) -> str:
+        words = view.words(field, terms)
+        analyzer = view.searcher.schema[field].analyzer
+        tokens = analyzer(text, positions=True, chars=True, mode="index", removestops=False)
+        tokens = self._highlighter._merge_matched_tokens(highlight.set_matched_filter(tokens, words))
+        fragments = self._highlighter.fragmenter.fragment_tokens(text, tokens)
+        fragments = highlight.top_fragments(fragments, 2, self._highlighter.scorer, highlight.FIRST, 1)
+        return self._highlighter.formatter.format(fragments)
 
     def has_hits(self, criteria: Criteria, access: Realms) -> bool:
-        return not self._searcher().search(self._compose(criteria, access), limit=1).is_empty()
+        view = self._view()
+        text, _ = self._text_and_terms(criteria)
+        matched = view.matches(self._text(criteria.query), self._filter_docs(view, criteria, access))
+        return bool(matched - view.docs(text)) if text is not None and matched else bool(matched)
 
     def similar(self, text: str, kinds: Iterable[str], access: Realms, limit: int) -> list[str]:
         options = []
@@ -293,9 +324,12 @@ class WhooshBackend:
                 options.append(wq.Term(f"body_{lang}", term))
         if not options:
             return []
-        allowed = wq.And([self._allowed(access), self._any("kind", kinds)])
-        q = wq.And([wq.Or(options), wq.ConstantScoreQuery(allowed, 0)])
-        return [hit["key"] for hit in self._searcher().search(q, limit=limit)]
+        view = self._view()
+        allowed = view.allowed(access) & view.any("kind", kinds)
+        if not allowed:
+            return []
+        results = view.searcher.search(wq.Or(options), limit=limit, filter=allowed)
+        return [hit["key"] for hit in results]
 
     def corrections(self, word: str, limit: int = 3) -> list[str]:
         word = word.lower()
@@ -315,6 +349,106 @@ class WhooshBackend:
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         segments = len(searcher.reader().leaf_readers())
         return {"documents": searcher.doc_count(), "bytes": size, "segments": segments}
+
+
+class _View:
+    """One searcher (one index generation) and what searches keep asking of it, worked out once.
+
+    Sets of document numbers for the permission and filter fields (realm, restricted, kind, …: a
+    few hundred distinct values, at most one set entry per document and field) and the facet
+    columns as lists. Text terms are not kept: their sets are built per search from the postings.
+    """
+
+    CACHED = frozenset({"realm", "restricted", "kind", "status", "department"})
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self._terms: dict[tuple[str, str], frozenset[int]] = {}
+        self._columns: dict[tuple[str, bool], list[Any]] = {}
+
+    def term(self, field: str, text: str) -> frozenset[int]:
+        key = (field, text)
+        docs = self._terms.get(key)
+        if docs is None:
+            docs = frozenset(self.searcher.docs_for_query(wq.Term(field, text)))
+            if field in self.CACHED:
+                self._terms[key] = docs
+        return docs
+
+    def any(self, field: str, values: Iterable[str]) -> set[int]:
+        out: set[int] = set()
+        for value in values:
+            out |= self.term(field, value)
+        return out
+
+    def allowed(self, access: Realms) -> set[int]:
+        """What the user may see: readable realms' open documents, and all of the moderated ones."""
+        visible = self.any("realm", access.readable) - self.term("restricted", "y")
+        return visible | self.any("realm", access.moderated & access.readable)
+
+    def docs(self, q: wq.Query) -> set[int] | frozenset[int]:
+        """The documents ``q`` matches, as a set (unions and intersections of posting lists)."""
+        if isinstance(q, wq.Term):
+            return self.term(q.fieldname, q.text)
+        if isinstance(q, wq.Or):
+            out: set[int] = set()
+            for sub in q.subqueries:
+                out |= self.docs(sub)
+            return out
+        if isinstance(q, wq.And):
+            sets = sorted((self.docs(sub) for sub in q.subqueries), key=len)
+            return set(sets[0]).intersection(*sets[1:]) if sets else set()
+        if isinstance(q, wq.Prefix):
+            reader = self.searcher.reader()
+            return self.docs(
+                wq.Or([wq.Term(q.fieldname, t) for t in reader.expand_prefix(q.fieldname, q.text)])
+            )
+        return set(self.searcher.docs_for_query(q))
+
+    def matches(self, text: wq.Query, allowed: set[int]) -> set[int]:
+        """The allowed documents that the text query matches."""
+        if not allowed or text is wq.NullQuery:
+            return set()
+        if isinstance(text, wq.Every):
+            return allowed
+        if isinstance(text, wq.And):
+            out = allowed
+            for sub in text.subqueries:
+                out = out & self.docs(sub)
+                if not out:
+                    break
+            return out
+        return allowed & self.docs(text)
+
+    def column(self, field: str, raw: bool = False) -> list[Any]:
+        """Every document's value of a sortable field, by document number (raw: as sorted)."""
+        key = (field, raw)
+        values = self._columns.get(key)
+        if values is None:
+            values = []
+            fieldobj = self.searcher.schema[field]
+            for reader in self.searcher.reader().leaf_readers():
+                reader = reader[0]
+                if reader.has_column(field):
+                    values.extend(reader.column_reader(field, translate=not raw))
+                else:
+                    default = fieldobj.column_type.default_value(False)
+                    values.extend(
+                        [default if raw else fieldobj.from_column_value(default)] * reader.doc_count_all()
+                    )
+            self._columns[key] = values
+        return values
+
+    def count(self, field: str, docs: set[int]) -> dict[str, int]:
+        """Facet counts, in order of first appearance (as Whoosh's own Count facet orders them)."""
+        values = self.column(field)
+        counts = Counter(map(values.__getitem__, sorted(docs)))
+        return {value: n for value, n in counts.items() if value}
+
+    def words(self, field: str, q: wq.Query) -> frozenset[str]:
+        from_bytes = self.searcher.schema[field].from_bytes
+        terms = q.existing_terms(self.searcher.reader(), expand=True, fieldname=field)
+        return frozenset(from_bytes(text) for _field, text in terms)
 
 
 def _shorten(text: str) -> str:
