@@ -87,7 +87,13 @@ class WhooshBackend:
         return Schema(**fields)
 
     def exists(self) -> bool:
-        return self.path.is_dir() and index.exists_in(str(self.path))
+        """Whether an index is there, readable or not (a damaged one is for :meth:`_open` to report)."""
+        if not self.path.is_dir():
+            return False
+        try:
+            return index.exists_in(str(self.path))
+        except Exception:  # noqa: BLE001 - Whoosh raises its own errors on a garbage table of contents
+            return True
 
     def _open(self, create: bool = False) -> Any:
         if not self.exists():
@@ -104,16 +110,22 @@ class WhooshBackend:
         return ix
 
     def _searcher(self) -> Any:
+        # A new searcher when the index has changed: Whoosh's searcher.refresh() keeps the old
+        # segment readers, and with them their old deletions (a deleted or hidden post would
+        # still be matched and counted).
         searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self._open().searcher()
-        else:
-            try:
-                searcher = searcher.refresh()
-            except Exception as exc:
-                self._local.searcher = None
-                self._local.view = None
-                raise IndexUnavailable("unreadable") from exc
+        try:
+            if searcher is not None and not searcher.up_to_date():
+                searcher.close()
+                searcher = None
+            if searcher is None:
+                searcher = self._open().searcher()
+        except Exception as exc:
+            self._local.searcher = None
+            self._local.view = None
+            if isinstance(exc, IndexUnavailable):
+                raise
+            raise IndexUnavailable("unreadable") from exc
         self._local.searcher = searcher
         return searcher
 
@@ -193,19 +205,24 @@ class WhooshBackend:
     # -- reading -----------------------------------------------------------------------------------
 
     def _word(self, word: Word) -> wq.Query | None:
-        options = []
+        options: list[wq.Query] = []
+        stopped = []  # the languages this word is a stop word of
         for lang in self.languages:
+            terms = [] if word.prefix else analysis.stem_words(lang, word.text)
+            if not word.prefix and not terms:
+                stopped.append(lang)
             for prefix in ("title", "body"):
                 name = f"{prefix}_{lang}"
                 if word.prefix:
                     options.append(wq.Prefix(name, word.text.lower()))
-                    continue
-                terms = analysis.stem_words(lang, word.text)
-                if len(terms) == 1:
+                elif len(terms) == 1:
                     options.append(wq.Term(name, terms[0]))
                 elif terms:
                     options.append(wq.Phrase(name, terms))
-        return wq.Or(options) if options else None
+        if not options:
+            return None  # a stop word in every language: nothing to look for
+        # "the parking garage": text in a language the word is a stop word of need not hold it.
+        return wq.Or(options + [wq.Term("lang", lang) for lang in stopped])
 
     def _phrase(self, phrase: Phrase) -> wq.Query | None:
         options = []
@@ -256,7 +273,9 @@ class WhooshBackend:
             docnums: list[int] = []
         elif order == "date":
             dates = view.column("date", raw=True)
-            docnums = heapq.nlargest(limit, matched, key=lambda d: (dates[d], -d))
+            # Same-day ties (suggestions are dated by the day) in an order that is not the order
+            # of indexing, so it cannot tell which anonymous suggestion came first (TRUST.md A6).
+            docnums = heapq.nlargest(limit, matched, key=lambda d: (dates[d], _scramble(d)))
         else:  # BM25F over the text alone, only among the allowed matches (block-skipping top N)
             top = view.searcher.search(self._text(criteria.query), limit=limit, filter=matched)
             docnums = [docnum for _score, docnum in top.top_n]
@@ -359,7 +378,7 @@ class _View:
     columns as lists. Text terms are not kept: their sets are built per search from the postings.
     """
 
-    CACHED = frozenset({"realm", "restricted", "kind", "status", "department"})
+    CACHED = frozenset({"realm", "restricted", "kind", "status", "department", "lang"})
 
     def __init__(self, searcher: Any) -> None:
         self.searcher = searcher
@@ -449,6 +468,11 @@ class _View:
         from_bytes = self.searcher.schema[field].from_bytes
         terms = q.existing_terms(self.searcher.reader(), expand=True, fieldname=field)
         return frozenset(from_bytes(text) for _field, text in terms)
+
+
+def _scramble(docnum: int) -> int:
+    """A fixed shuffle of document numbers (Knuth's multiplicative hash, a bijection on 32 bits)."""
+    return (docnum * 0x9E3779B1) & 0xFFFFFFFF
 
 
 def _shorten(text: str) -> str:

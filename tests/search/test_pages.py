@@ -321,17 +321,6 @@ def member(site: Site) -> FlaskClient:
     return site.client("member")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_searcher(site: Site) -> None:
-    """Each test starts with a newly opened searcher (the request thread keeps one between requests).
-
-    A kept searcher that Whoosh refreshes after updates shows stale documents
-    (test_search_updated_document_is_found_once_and_only_by_its_new_text): without this,
-    a test would see what earlier tests' writes left behind.
-    """
-    site.app.extensions["search"].close()
-
-
 # -- languages ----------------------------------------------------------------------------------------
 
 
@@ -686,12 +675,6 @@ def test_search_shows_the_text_in_the_database_not_the_indexed_one(site: Site, m
     assert "flickers" not in page.html.split('<div class="results">')[1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="search/whoosh_backend.py WhooshBackend._searcher: the kept per-thread searcher is renewed with "
-    "Whoosh's searcher.refresh(), which reuses segment readers with their old deletions, so an updated "
-    "document is found twice (old and new text) until the searcher is reopened",
-)
 def test_search_updated_document_is_found_once_and_only_by_its_new_text(
     site: Site, member: FlaskClient
 ) -> None:
@@ -874,12 +857,6 @@ def test_search_after_logging_in_through_the_form(site: Site) -> None:
         ("the parking garage", "Parking garage lights are broken"),
         ("forslag om kantinen", "Forslag om lengre åpningstid i kantinen"),
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="search/whoosh_backend.py WhooshBackend._word: a stop word of one language ('the' in English, "
-    "'om' in Norwegian) gives no term in that language's fields but is still required in the other "
-    "languages' fields, so a natural query finds nothing in text of the very language it is written in",
 )
 def test_search_stop_words_of_one_language_do_not_hide_text_in_another(
     member: FlaskClient, query: str, title: str

@@ -403,7 +403,7 @@ def test_search_a_deleted_post_is_found_by_nobody_and_leaves_the_index(
 
     delete(c.colleague, gone)
     delete(c.member, opening(lunch))
-    # A worker that opens the index now (one whose searcher was already open is the xfail below).
+    # A worker that opens the index now (one whose searcher was already open is the test below).
     app.extensions["search"].close()
 
     for user in (c.admin, c.lead, c.other_lead, c.colleague, c.member):
@@ -418,17 +418,8 @@ def test_search_a_deleted_post_is_found_by_nobody_and_leaves_the_index(
     assert f"thread:{lunch.id}" in indexed and f"post:{moderated.hidden_reply.id}" in indexed
 
 
-STALE_SEARCHER = (
-    "search/whoosh_backend.py WhooshBackend._searcher: searcher.refresh() reuses the open segment "
-    "readers (Whoosh compares segments by id only), so a deletion in an existing segment - a deleted "
-    "post, or the old version of a hidden or moved one - stays live for a searcher opened before it: "
-    "counted in totals and facets, its words offered by did-you-mean"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=STALE_SEARCHER)
 @pytest.mark.parametrize("change", ["hide", "delete", "move to a closed group"])
-def test_search_a_searcher_already_open_sees_a_post_hidden_deleted_or_moved_away(
+def test_search_a_searcher_already_open_forgets_a_post_hidden_deleted_or_moved_away(
     app: Flask, company: Company, change: str
 ) -> None:
     c = company

@@ -745,12 +745,6 @@ def test_corrupted_index_keeps_posting_and_the_outbox_keeps_the_row(
 
 
 @whoosh_leaks_the_toc
-@pytest.mark.xfail(
-    strict=True,
-    raises=(whoosh_index.IndexError, AssertionError),
-    reason="whoosh_backend: a damaged index raises Whoosh's own errors (IndexError from exists_in "
-    "on a garbage TOC), not IndexUnavailable, so the search page fails with a 500",
-)
 def test_corrupted_index_degrades_the_search_page(
     site: Flask,
     company: Company,
@@ -762,11 +756,6 @@ def test_corrupted_index_degrades_the_search_page(
 
 
 @whoosh_leaks_the_toc
-@pytest.mark.xfail(
-    strict=True,
-    reason="whoosh_backend.rebuild() only starts afresh on IndexUnavailable; the IndexError a damaged "
-    "TOC raises escapes, so `flask search rebuild` cannot heal a corrupted index",
-)
 def test_rebuild_heals_a_corrupted_index(site: Flask, company: Company, floor: Group) -> None:
     corrupt(site)
     result = cli(site, "rebuild")
@@ -774,12 +763,6 @@ def test_rebuild_heals_a_corrupted_index(site: Flask, company: Company, floor: G
     assert cli(site, "check").exit_code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="whoosh_backend._searcher(): searcher.refresh() reuses segment readers and still sees "
-    "deleted documents, so a long-lived process keeps finding and counting deleted, hidden "
-    "(old unrestricted copy) and moved (old realm) documents; stamps() lists them too",
-)
 def test_refreshed_searcher_forgets_deleted_documents(
     site: Flask,
     company: Company,
