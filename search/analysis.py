@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
 import snowballstemmer
@@ -98,7 +99,7 @@ _MARKERS = {
     "da": "af hvad nogle nogen noget meget mig dig sig efter ud op nu mod ind blev havde måske hvordan "
     "hvorfor rigtig gerne være været bliver blive fra når mere end får fik gøre gør gennem mellem uden "
     "nej tak lidt nyt synes tror behøver sammen jer os vores hende dog bør burde må at ikke også jeg "
-    "fordi hvem hver hvilke hvilken samme siden ingen begge bare både",
+    "fordi hvem hver hvilke hvilken samme siden ingen begge bare både ved så",
     "sv": "inte och att jag är av vad någon något några mycket mig dig sig efter ut upp nu mot in blev hade "
     "bara kanske eftersom hur varför verkligen gärna också ska skall vill måste bör borde vara varit "
     "blir från när mer än får fick göra gör genom mellan utan nej tack lite nytt tycker tror behöver "
@@ -113,6 +114,10 @@ _HINTS = [
     ("ä", ("sv",), 0.5), ("ö", ("sv",), 0.5), ("ij", ("nl",), 0.5), ("oe", ("nl",), 0.3),
     ("kj", ("no",), 0.5), ("sjon", ("no",), 0.5), ("$het", ("no", "sv"), 0.5), ("$hed", ("da",), 0.5),
     ("$erne", ("da",), 0.5), ("$ene", ("no",), 0.3), ("$heid", ("nl",), 0.5),
+    # Danish ej/øj where Norwegian writes ei/øy (arbejde/arbeid, højt/høyt); gj is Norwegian only
+    # (gjøre/gøre); c before y is Danish and Swedish (cykel), Norwegian writes sykkel.
+    ("ej", ("da",), 0.5), ("øj", ("da",), 0.5), ("øy", ("no",), 0.5), ("gj", ("no",), 0.5),
+    ("cy", ("da", "sv"), 0.5),
 ]  # fmt: skip
 
 
@@ -125,20 +130,28 @@ def _word_weights(languages: tuple[str, ...]) -> dict[str, list[tuple[str, float
     return {word: [(code, 1 / len(codes)) for code in codes] for word, codes in owners.items()}
 
 
+@functools.lru_cache(maxsize=200_000)
+def _word_score(word: str, codes: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """What one occurrence of ``word`` adds to each language's score (cached: rebuilds see words again)."""
+    score: dict[str, float] = {}
+    for code, weight in _word_weights(codes).get(word, ()):
+        score[code] = score.get(code, 0.0) + weight
+    for hint, owners, weight in _HINTS:
+        if word.endswith(hint[1:]) and len(word) > len(hint) + 2 if hint[0] == "$" else hint in word:
+            present = [code for code in owners if code in codes]
+            for code in present:
+                score[code] = score.get(code, 0.0) + weight / len(present)
+    return tuple(score.items())
+
+
 def detect_language(text: str, languages: Sequence[str]) -> str:
     """The most likely of ``languages`` for ``text`` by common words and telltale letters; else the first."""
     codes = tuple(dict.fromkeys(normalize_language(code) for code in languages))
     if not codes:
         raise ValueError("no languages to choose from")
-    weights = _word_weights(codes)
     scores = dict.fromkeys(codes, 0.0)
-    for word in re.findall(r"\w+", text[:20_000].lower()):
-        for code, weight in weights.get(word, ()):
-            scores[code] += weight
-        for hint, owners, weight in _HINTS:
-            if word.endswith(hint[1:]) and len(word) > len(hint) + 2 if hint[0] == "$" else hint in word:
-                present = [code for code in owners if code in scores]
-                for code in present:
-                    scores[code] += weight / len(present)
+    for word, count in Counter(re.findall(r"\w+", text[:20_000].lower())).items():
+        for code, weight in _word_score(word, codes):
+            scores[code] += weight * count
     best = max(codes, key=lambda code: scores[code])
     return best if scores[best] > 0 else codes[0]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -30,6 +29,7 @@ from intranet.indexing import Document, Realms
 from . import analysis
 from .backend import FACETS, Criteria, Hit, IndexBusy, IndexUnavailable, Loader, Results, stamp
 from .query import AnyOf, Phrase, Query, Word
+from .whoosh_view import Lookup, View
 
 SNIPPET_CHARS = 240
 #: How long a rebuild waits for a writer that is still busy.
@@ -129,12 +129,12 @@ class WhooshBackend:
         self._local.searcher = searcher
         return searcher
 
-    def _view(self) -> _View:
+    def _view(self) -> View:
         """The current searcher with its cached lookups (rebuilt when the index has changed)."""
         searcher = self._searcher()
         view = getattr(self._local, "view", None)
         if view is None or view.searcher is not searcher:
-            view = self._local.view = _View(searcher)
+            view = self._local.view = View(searcher)
         return view
 
     def close(self) -> None:
@@ -167,8 +167,10 @@ class WhooshBackend:
 
     @contextmanager
     def writer(self, timeout: float) -> Iterator[_Writer]:
+        """Changes to the index; a missing one is not created here (only :meth:`rebuild` may:
+        an index created afresh by a change would hold that change alone, silently)."""
         try:
-            w = self._open(create=True).writer(timeout=timeout, limitmb=self.limitmb)
+            w = self._open().writer(timeout=timeout, limitmb=self.limitmb)
         except LockError as exc:
             raise IndexBusy from exc
         try:
@@ -264,10 +266,11 @@ class WhooshBackend:
         facets: bool = True,
     ) -> Results:
         view = self._view()
+        lookup = Lookup(view)
         text, shown_terms = self._text_and_terms(criteria)
-        matched = view.matches(self._text(criteria.query), self._filter_docs(view, criteria, access))
-        if text is not None:
-            matched -= view.docs(text)
+        matched = lookup.matches(self._text(criteria.query), self._filter_docs(view, criteria, access))
+        if text is not None and matched:
+            matched -= lookup.docs(text, matched)
         limit = page * per_page
         if not matched:
             docnums: list[int] = []
@@ -276,9 +279,8 @@ class WhooshBackend:
             # Same-day ties (suggestions are dated by the day) in an order that is not the order
             # of indexing, so it cannot tell which anonymous suggestion came first (TRUST.md A6).
             docnums = heapq.nlargest(limit, matched, key=lambda d: (dates[d], _scramble(d)))
-        else:  # BM25F over the text alone, only among the allowed matches (block-skipping top N)
-            top = view.searcher.search(self._text(criteria.query), limit=limit, filter=matched)
-            docnums = [docnum for _score, docnum in top.top_n]
+        else:  # BM25F over the text alone, only for the allowed matches
+            docnums = lookup.rank(self._text(criteria.query), matched, limit)
         page_docs = docnums[(page - 1) * per_page :]
         stored = [view.searcher.stored_fields(docnum) for docnum in page_docs]
         shown = load([fields["key"] for fields in stored])
@@ -296,7 +298,7 @@ class WhooshBackend:
         counted = {f: view.count(f, matched) for f in FACETS} if facets else {}
         return Results(hits=hits, total=len(matched), facets=counted)
 
-    def _filter_docs(self, view: _View, criteria: Criteria, access: Realms) -> set[int]:
+    def _filter_docs(self, view: View, criteria: Criteria, access: Realms) -> set[int]:
         """The documents the permission filter and the field filters let through."""
         allowed = view.allowed(access)
         for field, values in (
@@ -320,7 +322,7 @@ class WhooshBackend:
             return None, text
         return wq.Or(excluded), wq.AndNot(text, wq.Or(excluded))
 
-    def _snippet(self, view: _View, field: str, terms: wq.Query, text: str) -> str:
+    def _snippet(self, view: View, field: str, terms: wq.Query, text: str) -> str:
         words = view.words(field, terms)
         analyzer = view.searcher.schema[field].analyzer
         tokens = analyzer(text, positions=True, chars=True, mode="index", removestops=False)
@@ -331,9 +333,10 @@ class WhooshBackend:
 
     def has_hits(self, criteria: Criteria, access: Realms) -> bool:
         view = self._view()
+        lookup = Lookup(view)
         text, _ = self._text_and_terms(criteria)
-        matched = view.matches(self._text(criteria.query), self._filter_docs(view, criteria, access))
-        return bool(matched - view.docs(text)) if text is not None and matched else bool(matched)
+        matched = lookup.matches(self._text(criteria.query), self._filter_docs(view, criteria, access))
+        return bool(matched - lookup.docs(text, matched)) if text is not None and matched else bool(matched)
 
     def similar(self, text: str, kinds: Iterable[str], access: Realms, limit: int) -> list[str]:
         options = []
@@ -368,106 +371,6 @@ class WhooshBackend:
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         segments = len(searcher.reader().leaf_readers())
         return {"documents": searcher.doc_count(), "bytes": size, "segments": segments}
-
-
-class _View:
-    """One searcher (one index generation) and what searches keep asking of it, worked out once.
-
-    Sets of document numbers for the permission and filter fields (realm, restricted, kind, …: a
-    few hundred distinct values, at most one set entry per document and field) and the facet
-    columns as lists. Text terms are not kept: their sets are built per search from the postings.
-    """
-
-    CACHED = frozenset({"realm", "restricted", "kind", "status", "department", "lang"})
-
-    def __init__(self, searcher: Any) -> None:
-        self.searcher = searcher
-        self._terms: dict[tuple[str, str], frozenset[int]] = {}
-        self._columns: dict[tuple[str, bool], list[Any]] = {}
-
-    def term(self, field: str, text: str) -> frozenset[int]:
-        key = (field, text)
-        docs = self._terms.get(key)
-        if docs is None:
-            docs = frozenset(self.searcher.docs_for_query(wq.Term(field, text)))
-            if field in self.CACHED:
-                self._terms[key] = docs
-        return docs
-
-    def any(self, field: str, values: Iterable[str]) -> set[int]:
-        out: set[int] = set()
-        for value in values:
-            out |= self.term(field, value)
-        return out
-
-    def allowed(self, access: Realms) -> set[int]:
-        """What the user may see: readable realms' open documents, and all of the moderated ones."""
-        visible = self.any("realm", access.readable) - self.term("restricted", "y")
-        return visible | self.any("realm", access.moderated & access.readable)
-
-    def docs(self, q: wq.Query) -> set[int] | frozenset[int]:
-        """The documents ``q`` matches, as a set (unions and intersections of posting lists)."""
-        if isinstance(q, wq.Term):
-            return self.term(q.fieldname, q.text)
-        if isinstance(q, wq.Or):
-            out: set[int] = set()
-            for sub in q.subqueries:
-                out |= self.docs(sub)
-            return out
-        if isinstance(q, wq.And):
-            sets = sorted((self.docs(sub) for sub in q.subqueries), key=len)
-            return set(sets[0]).intersection(*sets[1:]) if sets else set()
-        if isinstance(q, wq.Prefix):
-            reader = self.searcher.reader()
-            return self.docs(
-                wq.Or([wq.Term(q.fieldname, t) for t in reader.expand_prefix(q.fieldname, q.text)])
-            )
-        return set(self.searcher.docs_for_query(q))
-
-    def matches(self, text: wq.Query, allowed: set[int]) -> set[int]:
-        """The allowed documents that the text query matches."""
-        if not allowed or text is wq.NullQuery:
-            return set()
-        if isinstance(text, wq.Every):
-            return allowed
-        if isinstance(text, wq.And):
-            out = allowed
-            for sub in text.subqueries:
-                out = out & self.docs(sub)
-                if not out:
-                    break
-            return out
-        return allowed & self.docs(text)
-
-    def column(self, field: str, raw: bool = False) -> list[Any]:
-        """Every document's value of a sortable field, by document number (raw: as sorted)."""
-        key = (field, raw)
-        values = self._columns.get(key)
-        if values is None:
-            values = []
-            fieldobj = self.searcher.schema[field]
-            for reader in self.searcher.reader().leaf_readers():
-                reader = reader[0]
-                if reader.has_column(field):
-                    values.extend(reader.column_reader(field, translate=not raw))
-                else:
-                    default = fieldobj.column_type.default_value(False)
-                    values.extend(
-                        [default if raw else fieldobj.from_column_value(default)] * reader.doc_count_all()
-                    )
-            self._columns[key] = values
-        return values
-
-    def count(self, field: str, docs: set[int]) -> dict[str, int]:
-        """Facet counts, in order of first appearance (as Whoosh's own Count facet orders them)."""
-        values = self.column(field)
-        counts = Counter(map(values.__getitem__, sorted(docs)))
-        return {value: n for value, n in counts.items() if value}
-
-    def words(self, field: str, q: wq.Query) -> frozenset[str]:
-        from_bytes = self.searcher.schema[field].from_bytes
-        terms = q.existing_terms(self.searcher.reader(), expand=True, fieldname=field)
-        return frozenset(from_bytes(text) for _field, text in terms)
 
 
 def _scramble(docnum: int) -> int:

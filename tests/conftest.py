@@ -92,6 +92,12 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
     return cfg
 
 
+def with_empty_index(app: Flask) -> Flask:
+    """Create the app's search index, as `flask search rebuild` does on a new install."""
+    app.extensions["search"].rebuild(iter(()), lambda n: None)
+    return app
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
     """Build apps on the run's database and the test's own search index; tables are emptied after."""
@@ -99,7 +105,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
 
     def make(**config: Any) -> Flask:
         config.setdefault("INDEX_DIR", str(tmp_path / "index"))
-        app = create_app(base_config(database_url, **config))
+        app = with_empty_index(create_app(base_config(database_url, **config)))
         apps.append(app)
         return app
 

@@ -694,12 +694,6 @@ def test_deleted_index_keeps_posting_degrades_search_and_rebuild_heals_it(
     assert cli(site, "check").exit_code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="whoosh_backend.writer() creates a missing index afresh: the next post's apply starts an "
-    "empty index holding only that post, so search answers 200 with every older document missing "
-    "instead of saying it is degraded (README: 'When the index is missing … the search page says so')",
-)
 def test_deleted_index_is_not_silently_replaced_by_a_partial_one(
     site: Flask,
     company: Company,

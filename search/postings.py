@@ -1,0 +1,212 @@
+"""Whoosh's postings read a block at a time, phrase checks and BM25F over them.
+
+Whoosh's matchers step through postings one document at a time in Python, several method calls
+per posting; at 100,000 documents that was most of a query's time (ranking walked every match of
+every field's matcher tree, a phrase was checked document by document with span objects). Here
+a term's postings are read a block (up to 128 postings) at a time into arrays of document
+numbers and weights, positions are decoded only for the documents a phrase still needs, and
+BM25F is computed with Whoosh's own formula and statistics (``searcher.idf``, the average field
+length, the one-byte field lengths of the segment) for the documents that matched only.
+
+The block reading uses the internals of Whoosh's default codec (``W3LeafMatcher``: ``_ids``,
+``_weights``, ``_values``); other matchers (postings inlined in the term info, other codecs)
+take the slow, public path. ``tests/search/test_postings.py`` checks both against Whoosh.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+from array import array
+from collections.abc import Iterable, Iterator
+from itertools import accumulate
+from typing import Any, NamedTuple
+
+from whoosh.codec import whoosh3
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import BM25F
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+_DEFAULT = BM25F()
+K1: float = _DEFAULT.K1
+B: float = _DEFAULT.B
+
+
+class Postings(NamedTuple):
+    ids: array  # document numbers of the whole index, ascending
+    weights: array  # the term's frequency in each, times the field's boost
+
+
+def _leaf_blocks(leaf: Any, field: str, text: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """(ids, weights, matcher) per block of one segment's postings; the matcher for values."""
+    if (field, text) not in leaf:
+        return
+    m = leaf.postings(field, text)
+    if isinstance(m, FilterMatcher):  # the segment's deletions, applied by the caller
+        m = m.child
+    if isinstance(m, whoosh3.W3LeafMatcher):
+        while m.is_active():
+            if m._data is None:
+                m._read_data()
+            if m._byteids:
+                m._read_ids()
+            else:  # delta-encoded: Whoosh's delta_decode() is a Python generator, accumulate() is not
+                m._ids = tuple(accumulate(m._data[0]))
+            m._read_weights()
+            yield m._ids, m._weights, m
+            m._next_block()
+        return
+    ids, weights, values = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        values.append(m.value())
+        m.next()
+    yield ids, weights, _Values(values)
+
+
+class _Values:
+    """Stands in for a W3 matcher's block values on the public path."""
+
+    def __init__(self, values: list[Any]) -> None:
+        self._values = values
+
+    def _read_values(self) -> None:
+        pass
+
+
+def _leaves(reader: Any) -> Iterator[tuple[Any, int, frozenset[int] | set[int]]]:
+    for leaf, offset in reader.leaf_readers():
+        yield leaf, offset, (leaf.deleted_docs_set if leaf.has_deletions() else frozenset())
+
+
+def read(reader: Any, field: str, text: str) -> Postings:
+    """Every live posting of ``text`` in ``field``."""
+    ids, weights = array("I"), array("f")
+    btext = reader.schema[field].to_bytes(text)
+    for leaf, offset, deleted in _leaves(reader):
+        for block_ids, block_weights, _m in _leaf_blocks(leaf, field, btext):
+            if not offset and not deleted:
+                ids.extend(block_ids)
+                weights.extend(block_weights)
+                continue
+            for docnum, weight in zip(block_ids, block_weights, strict=True):
+                if docnum not in deleted:
+                    ids.append(docnum + offset)
+                    weights.append(weight)
+    return Postings(ids, weights)
+
+
+def positions(reader: Any, field: str, text: str, docs: set[int]) -> dict[int, list[int]]:
+    """The term's positions in each of ``docs`` that holds it (blocks with none of them are skipped)."""
+    decode = reader.schema[field].format.decode_positions
+    btext = reader.schema[field].to_bytes(text)
+    out: dict[int, list[int]] = {}
+    for leaf, offset, deleted in _leaves(reader):
+        for block_ids, _weights, m in _leaf_blocks(leaf, field, btext):
+            wanted = [i for i, docnum in enumerate(block_ids) if docnum + offset in docs]
+            if not wanted:
+                continue
+            wanted = [i for i in wanted if block_ids[i] not in deleted]
+            m._read_values()
+            decoded = _decode_positions([m._values[i] for i in wanted], decode)
+            for i, found in zip(wanted, decoded, strict=True):
+                out[block_ids[i] + offset] = found
+    return out
+
+
+_PICKLE2 = b"\x80\x02"
+
+
+def _decode_positions(values: list[bytes], decode: Any) -> list[list[int]]:
+    """Whoosh's Positions values (a length, then a protocol-2 pickle of the deltas) with one
+    ``pickle.loads`` for them all: the pickles' bodies are joined into one tuple's."""
+    bodies = []
+    for value in values:
+        if value[4:6] != _PICKLE2 or not value.endswith((b".", b"a", b"e")):
+            return [decode(v) for v in values]  # not the layout this knows: Whoosh's own decoder
+        bodies.append(value[6:-1] if value.endswith(b".") else value[6:])
+    deltas = pickle.loads(_PICKLE2 + b"(" + b"".join(bodies) + b"t.")  # noqa: S301 - the index's own data
+    return [list(accumulate(d)) for d in deltas]
+
+
+def phrase(reader: Any, field: str, terms: list[str], candidates: set[int]) -> set[int]:
+    """The candidates in which ``terms`` stand next to each other, in order, in ``field``."""
+    found = set(candidates)
+    at: dict[str, dict[int, list[int]]] = {}
+    for text in sorted(set(terms), key=lambda t: reader.doc_frequency(field, t)):  # rarest first
+        if not found:
+            return found
+        at[text] = positions(reader, field, text, found)
+        found &= at[text].keys()
+    out = set()
+    for docnum in found:
+        starts = set(at[terms[0]][docnum])
+        for i, text in enumerate(terms[1:], 1):
+            starts &= {p - i for p in at[text][docnum]}
+            if not starts:
+                break
+        if starts:
+            out.add(docnum)
+    return out
+
+
+def field_lengths(reader: Any, field: str) -> bytes:
+    """Each document's length in ``field`` as Whoosh stores it: one byte (``length_to_byte``)."""
+    parts = []
+    for leaf, _offset in reader.leaf_readers():
+        count = leaf.doc_count_all()
+        column = _length_column(leaf, field)
+        if column is not None:
+            raw = column._dbfile.get(column._basepos, min(column._count, count))
+            parts.append(raw + bytes(count - len(raw)))
+        else:  # the public path: lengths through the reader, converted back to their byte
+            parts.append(bytes(length_to_byte(leaf.doc_field_length(d, field, 0)) for d in range(count)))
+    return b"".join(parts)
+
+
+def _length_column(leaf: Any, field: str) -> Any:
+    perdoc = getattr(leaf, "_perdoc", None)
+    if not isinstance(perdoc, whoosh3.W3PerDocReader):
+        return None
+    column = perdoc._cached_reader(whoosh3._lenfield(field), whoosh3.LENGTHS_COLUMN)
+    if column is None or not hasattr(column, "_basepos") or column._fixedlen != 1:
+        return None
+    return column
+
+
+class Scorer:
+    """BM25F as Whoosh computes it, summed over the query's terms, for some documents only."""
+
+    def __init__(self, searcher: Any, lengths: Any) -> None:
+        self.searcher = searcher
+        self._lengths = lengths  # field -> bytes, from the view's cache
+        self.scores: dict[int, float] = {}
+
+    def add_term(self, field: str, text: str, postings: Postings, docs: Iterable[int] | set[int]) -> None:
+        """Add the term's score to each of ``docs`` (a set) that holds it."""
+        scores, get = self.scores, self.scores.get
+        if not self.searcher.schema[field].scorable:  # an ID field: its weight, as Whoosh scores it
+            for docnum, weight in zip(postings.ids, postings.weights, strict=True):
+                if docnum in docs:
+                    scores[docnum] = get(docnum, 0.0) + weight
+            return
+        idf = self.searcher.idf(field, text)
+        avgfl = self.searcher.avg_field_length(field) or 1
+        lengths = self._lengths(field)
+        # K1 * ((1 - B) + B * fl / avgfl) for each stored length byte (0: no length, read as 1).
+        norm = [K1 * ((1 - B) + B * (byte_to_length(b) if b else 1) / avgfl) for b in range(256)]
+        factor = idf * (K1 + 1)
+        for docnum, tf in zip(postings.ids, postings.weights, strict=True):
+            if docnum in docs:
+                scores[docnum] = get(docnum, 0.0) + factor * tf / (tf + norm[lengths[docnum]])
+
+    def add_constant(self, docs: Iterable[int], value: float = 1.0) -> None:
+        scores, get = self.scores, self.scores.get
+        for docnum in docs:
+            scores[docnum] = get(docnum, 0.0) + value
+
+    def top(self, docs: Iterable[int], limit: int) -> list[int]:
+        """The ``limit`` best of ``docs``; ties to the lower document number, as Whoosh orders them."""
+        scores = self.scores
+        return heapq.nsmallest(limit, docs, key=lambda d: (-scores.get(d, 0.0), d))
