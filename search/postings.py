@@ -18,8 +18,8 @@ from __future__ import annotations
 import heapq
 import pickle
 from array import array
-from collections.abc import Iterable, Iterator
-from itertools import accumulate
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate, repeat
 from typing import Any, NamedTuple
 
 from whoosh.codec import whoosh3
@@ -35,10 +35,12 @@ B: float = _DEFAULT.B
 class Postings(NamedTuple):
     ids: array  # document numbers of the whole index, ascending
     weights: array  # the term's frequency in each, times the field's boost
+    #: With ``values=True``: per block, its document numbers and their Whoosh values (positions).
+    blocks: list[tuple[Sequence[int], Sequence[bytes]]] | None = None
 
 
-def _leaf_blocks(leaf: Any, field: str, text: Any) -> Iterator[tuple[Any, Any, Any]]:
-    """(ids, weights, matcher) per block of one segment's postings; the matcher for values."""
+def _leaf_blocks(leaf: Any, field: str, text: Any, values: bool) -> Iterator[tuple[Any, Any, Any]]:
+    """(ids, weights, values or None) per block of one segment's postings, deletions included."""
     if (field, text) not in leaf:
         return
     m = leaf.postings(field, text)
@@ -53,26 +55,19 @@ def _leaf_blocks(leaf: Any, field: str, text: Any) -> Iterator[tuple[Any, Any, A
             else:  # delta-encoded: Whoosh's delta_decode() is a Python generator, accumulate() is not
                 m._ids = tuple(accumulate(m._data[0]))
             m._read_weights()
-            yield m._ids, m._weights, m
+            if values:
+                m._read_values()
+            yield m._ids, m._weights, m._values if values else None
             m._next_block()
         return
-    ids, weights, values = [], [], []
+    ids, weights, vals = [], [], []
     while m.is_active():
         ids.append(m.id())
         weights.append(m.weight())
-        values.append(m.value())
+        if values:
+            vals.append(m.value())
         m.next()
-    yield ids, weights, _Values(values)
-
-
-class _Values:
-    """Stands in for a W3 matcher's block values on the public path."""
-
-    def __init__(self, values: list[Any]) -> None:
-        self._values = values
-
-    def _read_values(self) -> None:
-        pass
+    yield ids, weights, vals if values else None
 
 
 def _leaves(reader: Any) -> Iterator[tuple[Any, int, frozenset[int] | set[int]]]:
@@ -80,38 +75,41 @@ def _leaves(reader: Any) -> Iterator[tuple[Any, int, frozenset[int] | set[int]]]
         yield leaf, offset, (leaf.deleted_docs_set if leaf.has_deletions() else frozenset())
 
 
-def read(reader: Any, field: str, text: str) -> Postings:
-    """Every live posting of ``text`` in ``field``."""
+def read(reader: Any, field: str, text: str, values: bool = False) -> Postings:
+    """Every live posting of ``text`` in ``field`` (and its values by block, for positions)."""
     ids, weights = array("I"), array("f")
+    blocks: list[tuple[Sequence[int], Sequence[bytes]]] | None = [] if values else None
     btext = reader.schema[field].to_bytes(text)
     for leaf, offset, deleted in _leaves(reader):
-        for block_ids, block_weights, _m in _leaf_blocks(leaf, field, btext):
+        for block_ids, block_weights, block_values in _leaf_blocks(leaf, field, btext, values):
             if not offset and not deleted:
                 ids.extend(block_ids)
                 weights.extend(block_weights)
+                if blocks is not None:
+                    blocks.append((block_ids, block_values))
                 continue
-            for docnum, weight in zip(block_ids, block_weights, strict=True):
-                if docnum not in deleted:
-                    ids.append(docnum + offset)
-                    weights.append(weight)
-    return Postings(ids, weights)
+            live = [i for i, docnum in enumerate(block_ids) if docnum not in deleted]
+            ids.extend(block_ids[i] + offset for i in live)
+            weights.extend(block_weights[i] for i in live)
+            if blocks is not None:
+                blocks.append(([block_ids[i] + offset for i in live], [block_values[i] for i in live]))
+    return Postings(ids, weights, blocks)
 
 
-def positions(reader: Any, field: str, text: str, docs: set[int]) -> dict[int, list[int]]:
-    """The term's positions in each of ``docs`` that holds it (blocks with none of them are skipped)."""
+def positions(
+    reader: Any, field: str, text: str, docs: set[int], found: Postings | None = None
+) -> dict[int, list[int]]:
+    """The term's positions in each of ``docs`` that holds it (``found``: its postings, read with values)."""
     decode = reader.schema[field].format.decode_positions
-    btext = reader.schema[field].to_bytes(text)
+    if found is None or found.blocks is None:
+        found = read(reader, field, text, values=True)
     out: dict[int, list[int]] = {}
-    for leaf, offset, deleted in _leaves(reader):
-        for block_ids, _weights, m in _leaf_blocks(leaf, field, btext):
-            wanted = [i for i, docnum in enumerate(block_ids) if docnum + offset in docs]
-            if not wanted:
-                continue
-            wanted = [i for i in wanted if block_ids[i] not in deleted]
-            m._read_values()
-            decoded = _decode_positions([m._values[i] for i in wanted], decode)
-            for i, found in zip(wanted, decoded, strict=True):
-                out[block_ids[i] + offset] = found
+    for block_ids, block_values in found.blocks or ():
+        wanted = [i for i, docnum in enumerate(block_ids) if docnum in docs]
+        if wanted:
+            decoded = _decode_positions([block_values[i] for i in wanted], decode)
+            for i, where in zip(wanted, decoded, strict=True):
+                out[block_ids[i]] = where
     return out
 
 
@@ -130,25 +128,38 @@ def _decode_positions(values: list[bytes], decode: Any) -> list[list[int]]:
     return [list(accumulate(d)) for d in deltas]
 
 
-def phrase(reader: Any, field: str, terms: list[str], candidates: set[int]) -> set[int]:
-    """The candidates in which ``terms`` stand next to each other, in order, in ``field``."""
+def phrase(
+    reader: Any,
+    field: str,
+    terms: list[str],
+    candidates: set[int],
+    postings_of: Callable[[str], Postings] | None = None,
+) -> set[int]:
+    """The candidates in which ``terms`` stand next to each other, in order, in ``field``.
+
+    ``postings_of(term)``: the term's postings read with values, if the caller has them. Where a
+    phrase could start is kept as one set of ``docnum << 32 | position`` integers, not a list per
+    document: a common phrase has thousands of candidates, and fewer objects means less work for
+    Python's garbage collector."""
+    decode = reader.schema[field].format.decode_positions
     found = set(candidates)
-    at: dict[str, dict[int, list[int]]] = {}
-    for text in sorted(set(terms), key=lambda t: reader.doc_frequency(field, t)):  # rarest first
+    starts: set[int] | None = None
+    for i, text in enumerate(terms):
         if not found:
-            return found
-        at[text] = positions(reader, field, text, found)
-        found &= at[text].keys()
-    out = set()
-    for docnum in found:
-        starts = set(at[terms[0]][docnum])
-        for i, text in enumerate(terms[1:], 1):
-            starts &= {p - i for p in at[text][docnum]}
-            if not starts:
-                break
-        if starts:
-            out.add(docnum)
-    return out
+            return set()
+        have = postings_of(text) if postings_of else read(reader, field, text, values=True)
+        here: set[int] = set()
+        for block_ids, block_values in have.blocks or ():
+            wanted = [j for j, docnum in enumerate(block_ids) if docnum in found]
+            if not wanted:
+                continue
+            decoded = _decode_positions([block_values[j] for j in wanted], decode)
+            for j, where in zip(wanted, decoded, strict=True):
+                base = (block_ids[j] << 32) - i
+                here.update(base + p for p in where if p >= i)
+        starts = here if starts is None else starts & here
+        found = {key >> 32 for key in starts}
+    return found
 
 
 def field_lengths(reader: Any, field: str) -> bytes:
@@ -208,5 +219,10 @@ class Scorer:
 
     def top(self, docs: Iterable[int], limit: int) -> list[int]:
         """The ``limit`` best of ``docs``; ties to the lower document number, as Whoosh orders them."""
-        scores = self.scores
-        return heapq.nsmallest(limit, docs, key=lambda d: (-scores.get(d, 0.0), d))
+        get = self.scores.get
+        docs = list(docs)
+        if limit <= 0 or not docs:
+            return []
+        cut = heapq.nlargest(limit, map(get, docs, repeat(0.0)))[-1]  # the limit-th best score
+        above = sorted((d for d in docs if get(d, 0.0) > cut), key=lambda d: (-get(d, 0.0), d))
+        return above + heapq.nsmallest(limit - len(above), (d for d in docs if get(d, 0.0) == cut))

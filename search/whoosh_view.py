@@ -83,10 +83,10 @@ class View:
         return values
 
     def count(self, field: str, docs: set[int]) -> dict[str, int]:
-        """Facet counts, in order of first appearance (as Whoosh's own Count facet orders them)."""
+        """Facet counts, the most frequent value first (ties by value)."""
         values = self.column(field)
-        counts = Counter(map(values.__getitem__, sorted(docs)))
-        return {value: n for value, n in counts.items() if value}
+        counts = Counter(map(values.__getitem__, docs))
+        return {value: n for value, n in sorted(counts.items(), key=lambda vn: (-vn[1], vn[0])) if value}
 
     def words(self, field: str, q: wq.Query) -> frozenset[str]:
         from_bytes = self.searcher.schema[field].from_bytes
@@ -103,11 +103,12 @@ class Lookup:
         self._sets: dict[tuple[str, str], frozenset[int]] = {}
         self._phrases: dict[tuple[str, tuple[str, ...]], set[int]] = {}
 
-    def postings(self, field: str, text: str) -> postings.Postings:
+    def postings(self, field: str, text: str, values: bool = False) -> postings.Postings:
+        """The term's postings, read once per search (with their positions' values for a phrase)."""
         key = (field, text)
         found = self._postings.get(key)
-        if found is None:
-            found = self._postings[key] = postings.read(self.view.reader, field, text)
+        if found is None or (values and found.blocks is None):
+            found = self._postings[key] = postings.read(self.view.reader, field, text, values)
         return found
 
     def term(self, field: str, text: str) -> frozenset[int]:
@@ -152,11 +153,15 @@ class Lookup:
         return set(self.view.searcher.docs_for_query(q))
 
     def _phrase(self, field: str, words: tuple[str, ...], within: Docs | None) -> set[int]:
+        for word in set(words):
+            self.postings(field, word, values=True)  # read once, for the sets and the positions
         sets = sorted((self.term(field, word) for word in set(words)), key=len)
         candidates = set(sets[0]).intersection(*sets[1:])
         if within is not None:
             candidates &= within
-        found = postings.phrase(self.view.reader, field, list(words), candidates)
+        found = postings.phrase(
+            self.view.reader, field, list(words), candidates, lambda word: self.postings(field, word, True)
+        )
         self._phrases.setdefault((field, words), set()).update(found)
         return found
 
