@@ -29,6 +29,7 @@ from intranet.indexing import Document, Realms
 from . import analysis
 from .backend import FACETS, Criteria, Hit, IndexBusy, IndexUnavailable, Loader, Results, stamp
 from .query import AnyOf, Phrase, Query, Word
+from .whoosh_codec import Codec
 from .whoosh_view import Lookup, View
 
 SNIPPET_CHARS = 240
@@ -146,6 +147,9 @@ class WhooshBackend:
 
     # -- writing -----------------------------------------------------------------------------------
 
+    def _codec(self) -> Codec:
+        return Codec()
+
     def _fields(self, doc: Document) -> dict[str, Any]:
         lang = analysis.detect_language(f"{doc.title}\n{doc.body}", self.languages)
         fields = {
@@ -170,7 +174,7 @@ class WhooshBackend:
         """Changes to the index; a missing one is not created here (only :meth:`rebuild` may:
         an index created afresh by a change would hold that change alone, silently)."""
         try:
-            w = self._open().writer(timeout=timeout, limitmb=self.limitmb)
+            w = self._open().writer(timeout=timeout, limitmb=self.limitmb, codec=self._codec())
         except LockError as exc:
             raise IndexBusy from exc
         try:
@@ -189,7 +193,7 @@ class WhooshBackend:
             self.path.mkdir(parents=True, exist_ok=True)
             ix = index.create_in(str(self.path), self.schema())
         try:
-            w = ix.writer(timeout=REBUILD_LOCK_WAIT, limitmb=self.limitmb)
+            w = ix.writer(timeout=REBUILD_LOCK_WAIT, limitmb=self.limitmb, codec=self._codec())
         except LockError as exc:
             raise IndexBusy from exc
         count = 0
