@@ -19,7 +19,7 @@ import heapq
 import pickle
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import accumulate, repeat
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 from whoosh.codec import whoosh3
@@ -164,16 +164,26 @@ def phrase(
 
 def field_lengths(reader: Any, field: str) -> bytes:
     """Each document's length in ``field`` as Whoosh stores it: one byte (``length_to_byte``)."""
-    parts = []
-    for leaf, _offset in reader.leaf_readers():
-        count = leaf.doc_count_all()
-        column = _length_column(leaf, field)
-        if column is not None:
-            raw = column._dbfile.get(column._basepos, min(column._count, count))
-            parts.append(raw + bytes(count - len(raw)))
-        else:  # the public path: lengths through the reader, converted back to their byte
-            parts.append(bytes(length_to_byte(leaf.doc_field_length(d, field, 0)) for d in range(count)))
-    return b"".join(parts)
+    return b"".join(segment_lengths(leaf, field) for leaf, _offset in reader.leaf_readers())
+
+
+def segment_lengths(leaf: Any, field: str) -> bytes:
+    """:func:`field_lengths` of one segment, by its own document numbers."""
+    count = leaf.doc_count_all()
+    column = _length_column(leaf, field)
+    if column is not None:
+        raw = column._dbfile.get(column._basepos, min(column._count, count))
+        return raw + bytes(count - len(raw))
+    # The public path: lengths through the reader, converted back to their byte.
+    return bytes(length_to_byte(leaf.doc_field_length(d, field, 0) or 0) for d in range(count))
+
+
+def segment_ids(leaf: Any, field: str, text: str) -> array:
+    """The term's document numbers in one segment, by its own numbers, deleted ones included."""
+    ids = array("I")
+    for block_ids, _weights, _values in _leaf_blocks(leaf, field, leaf.schema[field].to_bytes(text), False):
+        ids.extend(block_ids)
+    return ids
 
 
 def _length_column(leaf: Any, field: str) -> Any:
@@ -217,12 +227,14 @@ class Scorer:
         for docnum in docs:
             scores[docnum] = get(docnum, 0.0) + value
 
-    def top(self, docs: Iterable[int], limit: int) -> list[int]:
+    def top(self, docs: set[int], limit: int) -> list[int]:
         """The ``limit`` best of ``docs``; ties to the lower document number, as Whoosh orders them."""
-        get = self.scores.get
-        docs = list(docs)
-        if limit <= 0 or not docs:
+        scores = self.scores
+        if len(scores) != len(docs) or not scores.keys() <= docs:
+            scores = {d: scores.get(d, 0.0) for d in docs}
+        if limit <= 0 or not scores:
             return []
-        cut = heapq.nlargest(limit, map(get, docs, repeat(0.0)))[-1]  # the limit-th best score
-        above = sorted((d for d in docs if get(d, 0.0) > cut), key=lambda d: (-get(d, 0.0), d))
-        return above + heapq.nsmallest(limit - len(above), (d for d in docs if get(d, 0.0) == cut))
+        cut = heapq.nlargest(limit, scores.values())[-1]  # the limit-th best score
+        above = [d for d, score in scores.items() if score > cut]
+        above.sort(key=lambda d: (-scores[d], d))
+        return above + heapq.nsmallest(limit - len(above), [d for d, score in scores.items() if score == cut])

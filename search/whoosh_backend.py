@@ -30,7 +30,7 @@ from . import analysis
 from .backend import FACETS, Criteria, Hit, IndexBusy, IndexUnavailable, Loader, Results, stamp
 from .query import AnyOf, Phrase, Query, Word
 from .whoosh_codec import Codec
-from .whoosh_view import Lookup, View
+from .whoosh_view import Lookup, SegmentCache, View
 
 SNIPPET_CHARS = 240
 #: How long a rebuild waits for a writer that is still busy.
@@ -63,6 +63,7 @@ class WhooshBackend:
         self.languages = tuple(dict.fromkeys(analysis.normalize_language(lang) for lang in languages))
         self.limitmb = limitmb
         self._local = threading.local()
+        self._segments = SegmentCache()  # shared by the threads' views: segments never change
         self._highlighter = highlight.Highlighter(
             fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60), formatter=_Mark()
         )
@@ -135,7 +136,7 @@ class WhooshBackend:
         searcher = self._searcher()
         view = getattr(self._local, "view", None)
         if view is None or view.searcher is not searcher:
-            view = self._local.view = View(searcher)
+            view = self._local.view = View(searcher, self._segments)
         return view
 
     def close(self) -> None:

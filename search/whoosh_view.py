@@ -8,8 +8,9 @@ text is kept across searches.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from whoosh import query as wq
@@ -21,31 +22,78 @@ from . import postings
 Docs = set[int] | frozenset[int]
 
 
+class SegmentCache:
+    """What a segment's files say, kept across index generations.
+
+    Whoosh never rewrites a segment: a change adds a small new one (merging some small ones) and
+    marks deletions. So the per-segment facts the views need (a filter term's documents, a facet
+    column, field lengths) are kept by segment id, and a new view after a change reads only the
+    new segments; deletions are applied when the segments' facts are combined.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], make: Callable[..., Any], *args: Any) -> Any:
+        """The fact under ``key`` (its first part the segment id), from ``make(*args)`` the first time."""
+        found = self._data.get(key)
+        if found is None:
+            found = make(*args)
+            with self._lock:
+                self._data[key] = found
+        return found
+
+    def keep(self, segment_ids: set[str]) -> None:
+        """Forget segments that are no longer in the index (merged away, or a rebuild)."""
+        with self._lock:
+            for key in [k for k in self._data if k[0] not in segment_ids]:
+                del self._data[key]
+
+
 class View:
     """One searcher (one index generation) and what searches keep asking of it, worked out once.
 
     Sets of document numbers for the permission and filter fields (realm, restricted, kind, …: a
     few hundred distinct values, at most one set entry per document and field), the facet
-    columns as lists, and the text fields' one-byte lengths (for BM25F).
+    columns as lists, and the text fields' one-byte lengths (for BM25F); each from the
+    :class:`SegmentCache` for the segments it already knows.
     """
 
     CACHED = frozenset({"realm", "restricted", "kind", "status", "department", "lang"})
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, segments: SegmentCache | None = None) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
+        self.segments = segments or SegmentCache()
+        self.leaves = [
+            (leaf, offset, leaf.segment().segment_id(), leaf.has_deletions() and leaf.deleted_docs_set)
+            for leaf, offset in self.reader.leaf_readers()
+        ]
+        self.segments.keep({segment_id for _leaf, _offset, segment_id, _deleted in self.leaves})
         self._terms: dict[tuple[str, str], frozenset[int]] = {}
         self._columns: dict[tuple[str, bool], list[Any]] = {}
         self._lengths: dict[str, bytes] = {}
 
     def term(self, field: str, text: str) -> frozenset[int]:
+        if field not in self.CACHED:
+            return frozenset(postings.read(self.reader, field, text).ids)
         key = (field, text)
         docs = self._terms.get(key)
         if docs is None:
-            docs = frozenset(postings.read(self.reader, field, text).ids)
-            if field in self.CACHED:
-                self._terms[key] = docs
+            docs = self._terms[key] = self._combine(field, text)
         return docs
+
+    def _combine(self, field: str, text: str) -> frozenset[int]:
+        out: set[int] | frozenset[int] = frozenset()
+        for leaf, offset, segment_id, deleted in self.leaves:
+            local = self.segments.get((segment_id, "term", field, text), _segment_term, leaf, field, text)
+            if deleted:
+                local = local - deleted
+            if offset:
+                local = {docnum + offset for docnum in local}
+            out = local if not out else out | local
+        return frozenset(out)
 
     def any(self, field: str, values: Iterable[str]) -> set[int]:
         out: set[int] = set()
@@ -61,7 +109,10 @@ class View:
     def lengths(self, field: str) -> bytes:
         lengths = self._lengths.get(field)
         if lengths is None:
-            lengths = self._lengths[field] = postings.field_lengths(self.reader, field)
+            lengths = self._lengths[field] = b"".join(
+                self.segments.get((segment_id, "lengths", field), postings.segment_lengths, leaf, field)
+                for leaf, _offset, segment_id, _deleted in self.leaves
+            )
         return lengths
 
     def column(self, field: str, raw: bool = False) -> list[Any]:
@@ -70,17 +121,18 @@ class View:
         values = self._columns.get(key)
         if values is None:
             values = []
-            fieldobj = self.searcher.schema[field]
-            for reader, _offset in self.reader.leaf_readers():
-                if reader.has_column(field):
-                    values.extend(reader.column_reader(field, translate=not raw))
-                else:
-                    default = fieldobj.column_type.default_value(False)
-                    values.extend(
-                        [default if raw else fieldobj.from_column_value(default)] * reader.doc_count_all()
-                    )
+            for leaf, _offset, segment_id, _deleted in self.leaves:
+                fact = (segment_id, "column", field, raw)
+                values += self.segments.get(fact, self._segment_column, leaf, field, raw)
             self._columns[key] = values
         return values
+
+    def _segment_column(self, leaf: Any, field: str, raw: bool) -> list[Any]:
+        if leaf.has_column(field):
+            return list(leaf.column_reader(field, translate=not raw))
+        fieldobj = self.searcher.schema[field]
+        default = fieldobj.column_type.default_value(False)
+        return [default if raw else fieldobj.from_column_value(default)] * leaf.doc_count_all()
 
     def count(self, field: str, docs: set[int]) -> dict[str, int]:
         """Facet counts, the most frequent value first (ties by value)."""
@@ -92,6 +144,10 @@ class View:
         from_bytes = self.searcher.schema[field].from_bytes
         terms = q.existing_terms(self.reader, expand=True, fieldname=field)
         return frozenset(from_bytes(text) for _field, text in terms)
+
+
+def _segment_term(leaf: Any, field: str, text: str) -> frozenset[int]:
+    return frozenset(postings.segment_ids(leaf, field, text))
 
 
 class Lookup:
