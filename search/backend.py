@@ -68,6 +68,9 @@ Loader = Callable[[list[str]], dict[str, Found]]
 
 
 class Writer(Protocol):
+    """One batch of changes; each key at most once per batch (Whoosh cannot delete a document
+    added in the same batch: outbox.apply_pending hands over each key once)."""
+
     def put(self, doc: Document) -> None: ...
     def delete(self, key: str) -> None: ...
 
