@@ -23,6 +23,8 @@ from whoosh import highlight, index, writing
 from whoosh import query as wq
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 
 from intranet.indexing import Document, Realms
 
@@ -112,16 +114,10 @@ class WhooshBackend:
         return ix
 
     def _searcher(self) -> Any:
-        # A new searcher when the index has changed: Whoosh's searcher.refresh() keeps the old
-        # segment readers, and with them their old deletions (a deleted or hidden post would
-        # still be matched and counted).
         searcher = getattr(self._local, "searcher", None)
         try:
-            if searcher is not None and not searcher.up_to_date():
-                searcher.close()
-                searcher = None
-            if searcher is None:
-                searcher = self._open().searcher()
+            if searcher is None or not searcher.up_to_date():
+                searcher = self._fresh_searcher(searcher)
         except Exception as exc:
             self._local.searcher = None
             self._local.view = None
@@ -130,6 +126,33 @@ class WhooshBackend:
             raise IndexUnavailable("unreadable") from exc
         self._local.searcher = searcher
         return searcher
+
+    def _fresh_searcher(self, old: Any | None) -> Any:
+        """A searcher for the index as it is now, keeping the old one's reader of each segment
+        whose deletions are unchanged (opening a big segment's reader costs tens of ms).
+
+        Not Whoosh's ``searcher.refresh()``: it keeps a segment's old reader even when the
+        segment has new deletions, so deleted, hidden and moved posts would still be found.
+        """
+        ix = self._open()
+        toc = ix._read_toc()
+        reusable = {}
+        if old is not None:
+            for leaf, _offset in old.reader().leaf_readers():
+                if leaf.segment() is not None:
+                    reusable[leaf.segment().segment_id()] = leaf
+        readers = []
+        for segment in toc.segments:
+            leaf = reusable.pop(segment.segment_id(), None)
+            if leaf is None or leaf.is_closed or leaf.segment().deleted_count() != segment.deleted_count():
+                if leaf is not None:
+                    leaf.close()
+                leaf = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
+            readers.append(leaf)
+        for leaf in reusable.values():  # merged away
+            leaf.close()
+        reader = MultiReader(readers, generation=toc.generation) if readers else EmptyReader(toc.schema)
+        return Searcher(reader, fromindex=ix)
 
     def _view(self) -> View:
         """The current searcher with its cached lookups (rebuilt when the index has changed)."""
