@@ -44,8 +44,9 @@ def _leaf_blocks(leaf: Any, field: str, text: Any, values: bool) -> Iterator[tup
     if (field, text) not in leaf:
         return
     m = leaf.postings(field, text)
-    if isinstance(m, FilterMatcher):  # the segment's deletions, applied by the caller
-        m = m.child
+    if isinstance(m, FilterMatcher):  # the segment's deletions, applied by the caller: the raw
+        # matcher, not m.child, which the filter has already moved past leading deleted postings
+        m = leaf._terms.matcher(field, text, leaf.schema[field].format)
     if isinstance(m, whoosh3.W3LeafMatcher):
         while m.is_active():
             if m._data is None:

@@ -283,12 +283,6 @@ def test_segment_ids_and_lengths_are_by_segment(corpus: Corpus, path: str) -> No
             assert list(postings.segment_lengths(leaf, field)) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="segment_ids misses deleted postings at the start of a term's postings: _leaf_blocks "
-    "unwraps the FilterMatcher after its constructor has advanced the child past them (the block "
-    "path loses each whole block of leading deleted postings, the public path every one)",
-)
 def test_segment_ids_include_leading_deleted_documents(tmp_path: Any, path: str) -> None:
     ix = index.create_in(str(tmp_path), schema())
     with ix.writer() as w:
