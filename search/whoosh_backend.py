@@ -35,6 +35,8 @@ from .whoosh_codec import Codec
 from .whoosh_view import Lookup, SegmentCache, View
 
 SNIPPET_CHARS = 240
+#: How much of a text's start is searched for a snippet before the whole text is.
+SNIPPET_SCAN = 3000
 #: How long a rebuild waits for a writer that is still busy.
 REBUILD_LOCK_WAIT = 120.0
 
@@ -151,8 +153,12 @@ class WhooshBackend:
             readers.append(leaf)
         for leaf in reusable.values():  # merged away
             leaf.close()
-        reader = MultiReader(readers, generation=toc.generation) if readers else EmptyReader(toc.schema)
-        return Searcher(reader, fromindex=ix)
+        if not readers:
+            return Searcher(EmptyReader(toc.schema), fromindex=ix)
+        if len(readers) == 1:  # a segment reader alone: Whoosh's MultiReader is slower at everything
+            readers[0]._gen = toc.generation  # kept from an older generation: now of this one
+            return Searcher(readers[0], fromindex=ix)
+        return Searcher(MultiReader(readers, generation=toc.generation), fromindex=ix)
 
     def _view(self) -> View:
         """The current searcher with its cached lookups (rebuilt when the index has changed)."""
@@ -313,12 +319,15 @@ class WhooshBackend:
         stored = [view.searcher.stored_fields(docnum) for docnum in page_docs]
         shown = load([fields["key"] for fields in stored])
         hits = []
+        words: dict[str, frozenset[str]] = {}  # per field: the query's terms there (prefixes expanded)
         for fields in stored:
             found = shown.get(fields["key"])
             if found is None:
                 continue
             field = f"body_{fields['lang']}"
-            snippet = self._snippet(view, field, shown_terms, found.text) if found.text else ""
+            if field not in words:
+                words[field] = view.words(field, shown_terms)
+            snippet = self._snippet(view, field, words[field], found.text) if found.text else ""
             if not snippet:
                 snippet = escape(_shorten(found.text))
             hits.append(Hit(found=found, snippet=Markup(snippet)))  # noqa: S704 - escaped by _Mark
@@ -350,9 +359,19 @@ class WhooshBackend:
             return None, text
         return wq.Or(excluded), wq.AndNot(text, wq.Or(excluded))
 
-    def _snippet(self, view: View, field: str, terms: wq.Query, text: str) -> str:
-        words = view.words(field, terms)
+    def _snippet(self, view: View, field: str, words: frozenset[str], text: str) -> str:
+        """The best two passages holding the words; looked for in the text's start first (a long
+        post is analysed whole only when its start holds none of them)."""
         analyzer = view.searcher.schema[field].analyzer
+        if len(text) > SNIPPET_SCAN:
+            start = text[:SNIPPET_SCAN]
+            start = start[: max(start.rfind(" "), start.rfind("\n"), 1)]  # not in the middle of a word
+            snippet = self._passages(analyzer, words, start)
+            if "<mark>" in snippet:
+                return snippet
+        return self._passages(analyzer, words, text)
+
+    def _passages(self, analyzer: Any, words: frozenset[str], text: str) -> str:
         tokens = analyzer(text, positions=True, chars=True, mode="index", removestops=False)
         tokens = self._highlighter._merge_matched_tokens(highlight.set_matched_filter(tokens, words))
         fragments = self._highlighter.fragmenter.fragment_tokens(text, tokens)

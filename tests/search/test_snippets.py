@@ -1,0 +1,52 @@
+"""Snippets of long texts: the start is searched first, and a match further on is still shown."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from intranet.indexing import Document, Found, Realms
+from search.backend import Criteria
+from search.query import parse
+from search.whoosh_backend import SNIPPET_SCAN, WhooshBackend
+
+FILLER = "The weekly report covers deliveries and orders for the whole team. "
+READER = Realms(readable=frozenset({"group:1"}), moderated=frozenset())
+
+
+def snippet_of(tmp_path: Path, body: str, query: str) -> str:
+    doc = Document("post:1", "post", "", body, "group:1", None, date(2026, 3, 1))
+    engine = WhooshBackend(tmp_path / "ix", ["en"])
+    engine.rebuild(iter([doc]), lambda n: None)
+
+    def load(keys: list[str]) -> dict[str, Found]:
+        return {doc.key: Found(doc.key, doc.kind, "", "/", "Lunch", body, doc.date)}
+
+    try:
+        results = engine.search(Criteria(query=parse(query)), READER, load)
+    finally:
+        engine.close()
+    assert results.total == 1
+    return str(results.hits[0].snippet)
+
+
+@pytest.mark.parametrize("at", ["start", "cut", "end"])
+def test_a_long_texts_snippet_marks_the_word_wherever_it_is(tmp_path: Path, at: str) -> None:
+    filler = FILLER * (2 * SNIPPET_SCAN // len(FILLER))
+    cut = SNIPPET_SCAN - 4  # the word straddles the end of the start that is searched first
+    body = {
+        "start": "Forklift batteries run flat. " + filler,
+        "cut": filler[:cut] + " forklift batteries " + filler[cut:],
+        "end": filler + "Forklift batteries run flat.",
+    }[at]
+    snippet = snippet_of(tmp_path, body, "forklift")
+    assert "<mark>forklift</mark>" in snippet.lower()
+    assert "batteries" in snippet
+
+
+def test_a_prefix_is_marked_in_a_long_texts_start(tmp_path: Path) -> None:
+    body = "Forklifts everywhere. " + FILLER * 80
+    snippet = snippet_of(tmp_path, body, "forklift*")
+    assert snippet.startswith("<mark>Forklifts</mark>")
