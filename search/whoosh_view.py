@@ -158,6 +158,7 @@ class Lookup:
         self._postings: dict[tuple[str, str], postings.Postings] = {}
         self._sets: dict[tuple[str, str], frozenset[int]] = {}
         self._phrases: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+        self._prefixes: dict[tuple[str, str], frozenset[int]] = {}
 
     def postings(self, field: str, text: str, values: bool = False) -> postings.Postings:
         """The term's postings, read once per search (with their positions' values for a phrase)."""
@@ -195,11 +196,15 @@ class Lookup:
                 if not found:
                     return set()
             return set(found) if found is not None else set()
-        if isinstance(q, wq.Prefix):
-            out = set()
-            for text in self._expand(q):
-                out |= self.term(q.fieldname, text)
-            return out
+        if isinstance(q, wq.Prefix):  # worked out once per search: ranking asks again
+            key = (q.fieldname, q.text)
+            found = self._prefixes.get(key)
+            if found is None:
+                union: set[int] = set()
+                for text in self._expand(q):
+                    union |= self.term(q.fieldname, text)
+                found = self._prefixes[key] = frozenset(union)
+            return found
         if isinstance(q, wq.Phrase):
             return self._phrase(q.fieldname, tuple(q.words), within)
         if isinstance(q, wq.Every):
