@@ -27,6 +27,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from .whoosh_codec import length_bytes
+
 _DEFAULT = BM25F()
 K1: float = _DEFAULT.K1
 B: float = _DEFAULT.B
@@ -101,17 +103,19 @@ def positions(
     reader: Any, field: str, text: str, docs: set[int], found: Postings | None = None
 ) -> dict[int, list[int]]:
     """The term's positions in each of ``docs`` that holds it (``found``: its postings, read with values)."""
-    decode = reader.schema[field].format.decode_positions
     if found is None or found.blocks is None:
         found = read(reader, field, text, values=True)
-    out: dict[int, list[int]] = {}
+    return dict(_positions_in(found, docs, reader.schema[field].format.decode_positions))
+
+
+def _positions_in(found: Postings, docs: set[int], decode: Any) -> Iterator[tuple[int, list[int]]]:
+    """(docnum, positions) for each of ``docs`` in the postings; blocks with none of them skipped."""
     for block_ids, block_values in found.blocks or ():
         wanted = [i for i, docnum in enumerate(block_ids) if docnum in docs]
         if wanted:
             decoded = _decode_positions([block_values[i] for i in wanted], decode)
             for i, where in zip(wanted, decoded, strict=True):
-                out[block_ids[i]] = where
-    return out
+                yield block_ids[i], where
 
 
 _PICKLE2 = b"\x80\x02"
@@ -150,14 +154,9 @@ def phrase(
             return set()
         have = postings_of(text) if postings_of else read(reader, field, text, values=True)
         here: set[int] = set()
-        for block_ids, block_values in have.blocks or ():
-            wanted = [j for j, docnum in enumerate(block_ids) if docnum in found]
-            if not wanted:
-                continue
-            decoded = _decode_positions([block_values[j] for j in wanted], decode)
-            for j, where in zip(wanted, decoded, strict=True):
-                base = (block_ids[j] << 32) - i
-                here.update(base + p for p in where if p >= i)
+        for docnum, where in _positions_in(have, found, decode):
+            base = (docnum << 32) - i
+            here.update(base + p for p in where if p >= i)
         starts = here if starts is None else starts & here
         found = {key >> 32 for key in starts}
     return found
@@ -170,13 +169,11 @@ def field_lengths(reader: Any, field: str) -> bytes:
 
 def segment_lengths(leaf: Any, field: str) -> bytes:
     """:func:`field_lengths` of one segment, by its own document numbers."""
-    count = leaf.doc_count_all()
-    column = _length_column(leaf, field)
-    if column is not None:
-        raw = column._dbfile.get(column._basepos, min(column._count, count))
-        return raw + bytes(count - len(raw))
+    raw = length_bytes(getattr(leaf, "_perdoc", None), field)
+    if raw is not None:
+        return raw
     # The public path: lengths through the reader, converted back to their byte.
-    return bytes(length_to_byte(leaf.doc_field_length(d, field, 0) or 0) for d in range(count))
+    return bytes(length_to_byte(leaf.doc_field_length(d, field, 0) or 0) for d in range(leaf.doc_count_all()))
 
 
 def segment_ids(leaf: Any, field: str, text: str) -> array:
@@ -185,16 +182,6 @@ def segment_ids(leaf: Any, field: str, text: str) -> array:
     for block_ids, _weights, _values in _leaf_blocks(leaf, field, leaf.schema[field].to_bytes(text), False):
         ids.extend(block_ids)
     return ids
-
-
-def _length_column(leaf: Any, field: str) -> Any:
-    perdoc = getattr(leaf, "_perdoc", None)
-    if not isinstance(perdoc, whoosh3.W3PerDocReader):
-        return None
-    column = perdoc._cached_reader(whoosh3._lenfield(field), whoosh3.LENGTHS_COLUMN)
-    if column is None or not hasattr(column, "_basepos") or column._fixedlen != 1:
-        return None
-    return column
 
 
 class Scorer:

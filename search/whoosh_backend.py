@@ -177,9 +177,6 @@ class WhooshBackend:
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def _codec(self) -> Codec:
-        return Codec()
-
     def _fields(self, doc: Document) -> dict[str, Any]:
         lang = analysis.detect_language(f"{doc.title}\n{doc.body}", self.languages)
         fields = {
@@ -204,7 +201,7 @@ class WhooshBackend:
         """Changes to the index; a missing one is not created here (only :meth:`rebuild` may:
         an index created afresh by a change would hold that change alone, silently)."""
         try:
-            w = self._open().writer(timeout=timeout, limitmb=self.limitmb, codec=self._codec())
+            w = self._open().writer(timeout=timeout, limitmb=self.limitmb, codec=Codec())
         except LockError as exc:
             raise IndexBusy from exc
         try:
@@ -223,7 +220,7 @@ class WhooshBackend:
             self.path.mkdir(parents=True, exist_ok=True)
             ix = index.create_in(str(self.path), self.schema())
         try:
-            w = ix.writer(timeout=REBUILD_LOCK_WAIT, limitmb=self.limitmb, codec=self._codec())
+            w = ix.writer(timeout=REBUILD_LOCK_WAIT, limitmb=self.limitmb, codec=Codec())
         except LockError as exc:
             raise IndexBusy from exc
         count = 0

@@ -30,12 +30,7 @@ class _PerDocReader(whoosh3.W3PerDocReader):
 
     def _lengths(self, fieldname: str) -> bytes | None:
         if fieldname not in self._length_bytes:
-            column = self._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
-            raw = None
-            if column is not None:
-                count = min(column._count, self._doccount)
-                raw = column._dbfile.get(column._basepos, count) + bytes(self._doccount - count)
-            self._length_bytes[fieldname] = raw
+            self._length_bytes[fieldname] = length_bytes(self, fieldname)
         return self._length_bytes[fieldname]
 
     def doc_field_length(self, docnum: int, fieldname: str, default: Any = 0) -> Any:
@@ -46,3 +41,16 @@ class _PerDocReader(whoosh3.W3PerDocReader):
             return default
         lbyte = lengths[docnum] if docnum < len(lengths) else 0
         return byte_to_length(lbyte) if lbyte else None  # None for no length, as Whoosh's own
+
+
+def length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
+    """A segment's length column for ``fieldname`` as its raw bytes, one per document (None
+    when the field has no lengths or the column is not the one-byte kind this knows)."""
+    if not isinstance(perdoc, whoosh3.W3PerDocReader):
+        return None
+    column = perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
+    if column is None or not hasattr(column, "_basepos") or column._fixedlen != 1:
+        return None
+    doccount = perdoc.doc_count_all()
+    count = min(column._count, doccount)
+    return column._dbfile.get(column._basepos, count) + bytes(doccount - count)

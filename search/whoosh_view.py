@@ -76,8 +76,7 @@ class View:
         self._lengths: dict[str, bytes] = {}
 
     def term(self, field: str, text: str) -> frozenset[int]:
-        if field not in self.CACHED:
-            return frozenset(postings.read(self.reader, field, text).ids)
+        """A filter field's term (one of ``CACHED``; text terms are :class:`Lookup`'s)."""
         key = (field, text)
         docs = self._terms.get(key)
         if docs is None:
@@ -177,9 +176,6 @@ class Lookup:
             docs = self._sets[key] = frozenset(self.postings(field, text).ids)
         return docs
 
-    def _expand(self, q: wq.Prefix) -> list[str]:
-        return list(self.view.reader.expand_prefix(q.fieldname, q.text))
-
     def docs(self, q: wq.Query, within: Docs | None = None) -> Docs:
         """The documents ``q`` matches, of ``within`` at least (phrases are checked only there)."""
         if isinstance(q, wq.Term):
@@ -201,7 +197,7 @@ class Lookup:
             found = self._prefixes.get(key)
             if found is None:
                 union: set[int] = set()
-                for text in self._expand(q):
+                for text in self.view.reader.expand_prefix(q.fieldname, q.text):
                     union |= self.term(q.fieldname, text)
                 found = self._prefixes[key] = frozenset(union)
             return found
@@ -230,7 +226,7 @@ class Lookup:
         """The allowed documents that the text query matches."""
         if not allowed or text is wq.NullQuery:
             return set()
-        return set(self.docs(text, allowed)) & allowed
+        return allowed & self.docs(text, allowed)
 
     def rank(self, q: wq.Query, matched: set[int], limit: int) -> list[int]:
         """The ``limit`` best of ``matched`` for ``q`` by BM25F (a phrase scores as its words)."""

@@ -140,6 +140,7 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     if request.param == "public":
         other = type("Other", (), {})
         monkeypatch.setattr(postings, "whoosh3", SimpleNamespace(W3LeafMatcher=other, W3PerDocReader=other))
+        monkeypatch.setattr(postings, "length_bytes", lambda perdoc, field: None)  # not a W3 reader
     return request.param
 
 
