@@ -37,6 +37,8 @@ from .whoosh_view import Lookup, SegmentCache, View
 SNIPPET_CHARS = 240
 #: How much of a text's start is searched for a snippet before the whole text is.
 SNIPPET_SCAN = 3000
+#: How often a table of contents replaced while it was being read is read again.
+TOC_READS = 5
 #: How long a rebuild waits for a writer that is still busy.
 REBUILD_LOCK_WAIT = 120.0
 
@@ -102,18 +104,29 @@ class WhooshBackend:
             return True
 
     def _open(self, create: bool = False) -> Any:
+        return self._open_toc(create)[0]
+
+    def _open_toc(self, create: bool = False) -> tuple[Any, Any]:
+        """The index and its newest table of contents (segments, schema, generation)."""
         if not self.exists():
             if not create:
                 raise IndexUnavailable("missing")
             self.path.mkdir(parents=True, exist_ok=True)
-            return index.create_in(str(self.path), self.schema())
-        try:
-            ix = index.open_dir(str(self.path))
-        except Exception as exc:  # a damaged index: whatever Whoosh raised, search is degraded
-            raise IndexUnavailable("unreadable") from exc
-        if set(ix.schema.names()) != set(self.schema().names()):
-            raise IndexUnavailable("settings changed")
-        return ix
+            ix = index.create_in(str(self.path), self.schema())
+            return ix, ix._read_toc()
+        for _attempt in range(TOC_READS):
+            try:
+                ix = index.open_dir(str(self.path))
+                toc = ix._read_toc()
+            except FileNotFoundError as exc:  # another process's commit replaced the table of
+                missing = exc  # contents between finding it and reading it: read the new one
+                continue
+            except Exception as exc:  # a damaged index: whatever Whoosh raised, search is degraded
+                raise IndexUnavailable("unreadable") from exc
+            if set(toc.schema.names()) != set(self.schema().names()):
+                raise IndexUnavailable("settings changed")
+            return ix, toc
+        raise IndexUnavailable("unreadable") from missing
 
     def _searcher(self) -> Any:
         searcher = getattr(self._local, "searcher", None)
@@ -136,8 +149,7 @@ class WhooshBackend:
         Not Whoosh's ``searcher.refresh()``: it keeps a segment's old reader even when the
         segment has new deletions, so deleted, hidden and moved posts would still be found.
         """
-        ix = self._open()
-        toc = ix._read_toc()
+        ix, toc = self._open_toc()
         reusable = {}
         if old is not None:
             for leaf, _offset in old.reader().leaf_readers():
