@@ -77,6 +77,16 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_APPLY_BATCH": 200,  # outbox rows one request applies after its commit
     "SEARCH_LIMIT_MB": 128,  # Whoosh's indexing memory per writer (bounds a rebuild)
     "SEARCH_PER_PAGE": 20,
+    # Mail. Without SMTP_URL, messages are written to the log instead of sent.
+    "SMTP_URL": None,  # smtp://host:25, smtp+starttls://user:password@host:587, smtps://host:465
+    "SMTP_TIMEOUT": 10,  # seconds
+    "SMTP_CA_FILE": None,  # a CA bundle for the relay's certificate (default: the system's)
+    "MAIL_FROM": "Ting <ting@localhost>",
+    # The monthly digest of adopted improvements.
+    "DIGEST_TO": [],  # addresses and directory group DNs; a string is split on ";"
+    "DIGEST_PUBLIC": False,  # True: every employee reads approved digests (management always does)
+    "DIGEST_FEED_KEY": None,  # a secret the intranet portal adds to the Atom feed's URL (?key=…)
+    "DIGEST_SEND_LEASE_MINUTES": 30,  # a send that crashed is retried after this long
 }
 
 
@@ -114,6 +124,8 @@ def _derive(app: Flask) -> None:
         cfg["INDEX_DIR"] = os.path.join(app.instance_path, "index")
     if isinstance(cfg.get("SEARCH_LANGUAGES"), str):
         cfg["SEARCH_LANGUAGES"] = [x.strip() for x in cfg["SEARCH_LANGUAGES"].split(",") if x.strip()]
+    if isinstance(cfg.get("DIGEST_TO"), str):
+        cfg["DIGEST_TO"] = [x.strip() for x in cfg["DIGEST_TO"].split(";") if x.strip()]
     cfg["DIRECTORY"] = "ldap" if cfg.get("LDAP_URL") else "demo"
     if isinstance(cfg.get("LDAP_GROUP_MANAGEMENT"), str):
         cfg["LDAP_GROUP_MANAGEMENT"] = [cfg["LDAP_GROUP_MANAGEMENT"]]
