@@ -6,9 +6,10 @@ from flask import Flask, current_app
 
 from intranet.errors import render_error
 from intranet.extensions import db
+from intranet.mail import GROUP_RESOLVER, RecipientsUnavailable
 
 from .base import Directory, DirectoryUnavailable
-from .services import RoleRules
+from .services import RoleRules, group_addresses
 
 
 def init_app(app: Flask) -> None:
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_error_handler(DirectoryUnavailable, _directory_down)
     app.extensions.setdefault("ting.health", {})["directory"] = _directory_answers
+    app.extensions[GROUP_RESOLVER] = _group_addresses
     app.cli.add_command(cli.directory_cli)
     app.cli.add_command(cli.demo_cli)
 
@@ -39,6 +41,14 @@ def get_directory() -> Directory:
 
 def role_rules() -> RoleRules:
     return current_app.extensions["ting.role_rules"]
+
+
+def _group_addresses(dn: str) -> list[str]:
+    """Mail's group resolver: the directory being down is RecipientsUnavailable to the caller."""
+    try:
+        return group_addresses(get_directory(), dn)
+    except DirectoryUnavailable as exc:
+        raise RecipientsUnavailable(f"the directory could not list the members of {dn}") from exc
 
 
 def _directory_down(exc: DirectoryUnavailable) -> tuple[str, int]:

@@ -192,3 +192,14 @@ def sync_directory(
     db.session.flush()
     departments_changed.send(sync_directory)
     return summary
+
+
+def group_addresses(directory: Directory, dn: str) -> list[str]:
+    """Email addresses of the enabled users in the group ``dn`` (directly or through nested groups), sorted.
+
+    Scans every user, since entries carry their groups already resolved; raises
+    DirectoryUnavailable rather than answering from a partial list.
+    """
+    group = normalize_dn(dn)
+    found = {entry.email.strip() for entry in directory.all_users() if group in entry.groups and entry.email}
+    return sorted((a for a in found if a), key=str.casefold)

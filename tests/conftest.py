@@ -153,3 +153,20 @@ def login(client: FlaskClient, username: str, password: str, **extra: str) -> An
 def logout(client: FlaskClient) -> Any:
     token = csrf_token(client, "/profile")
     return client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on loopback for this test; its `url` is an SMTP_URL."""
+    from tests.smtp_server import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_down_url() -> str:
+    """An SMTP_URL where nothing answers: the relay is down."""
+    from tests.smtp_server import down_url
+
+    return down_url()
