@@ -82,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 10,  # seconds
     "SMTP_CA_FILE": None,  # a CA bundle for the relay's certificate (default: the system's)
     "MAIL_FROM": "Ting <ting@localhost>",
+    "BASE_URL": "http://127.0.0.1:5000",  # where people reach Ting: the links in mail and feeds
     # The monthly digest of adopted improvements.
     "DIGEST_TO": [],  # addresses and directory group DNs; a string is split on ";"
     "DIGEST_PUBLIC": False,  # True: every employee reads approved digests (management always does)

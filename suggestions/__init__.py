@@ -23,12 +23,19 @@ NOTIFICATIONS = {
 
 def init_app(app: Flask) -> None:
     from . import campaign_views, cli, receipt_views, review_views  # noqa: F401 - routes on bp
+    from .digest import cli as digest_cli
+    from .digest import models as digest_models  # noqa: F401 - the tables, for migrations
+    from .digest import presenting
+    from .digest import views as digest_views
 
     for kind, sentence in NOTIFICATIONS.items():
         register_kind(kind, sentence)
     app.register_blueprint(bp)
+    app.register_blueprint(digest_views.bp)
     app.jinja_env.globals.update(template_helpers())
+    app.jinja_env.globals.update(presenting.template_helpers())
     app.cli.add_command(cli.suggestions_cli)
+    app.cli.add_command(digest_cli.digest_cli)
     demo_loaded.connect(_demo_content, weak=False)
 
 

@@ -35,6 +35,23 @@ def visible_filter(user: User) -> ColumnElement[bool]:
     return true() if can_browse(user) else false()
 
 
+def digest_filter() -> ColumnElement[bool]:
+    """What the monthly digest may show: it is mailed to many people at once, so only what
+    every employee sees. The box is company-wide, so that is every suggestion."""
+    return true()
+
+
+def can_read_digest(user: User, *, approved: bool, public: bool) -> bool:
+    """Management reads every month, drafts too; everyone else an approved month, when public."""
+    if not _active(user):
+        return False
+    return user.is_management or (approved and public)
+
+
+def can_edit_digest(user: User) -> bool:
+    return _active(user) and user.is_management
+
+
 def is_reviewer(user: User, suggestion: Suggestion) -> bool:
     if not _active(user):
         return False

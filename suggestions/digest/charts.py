@@ -13,6 +13,7 @@ import io
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
@@ -25,7 +26,16 @@ TITLE_SIZE, TEXT_SIZE, SMALL_SIZE = 16, 12, 11
 BAR, BAR_GAP, GROUP_GAP = 14, 2, 12  # horizontal: bar thickness, between bars, between groups
 PLOT_HEIGHT = 220  # vertical charts: height of the bar area
 ELLIPSIS = "\u2026"
-FONT_FILES = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "NotoSans-Regular.ttf", "Arial.ttf")
+#: DejaVu Sans ships with the app (every Latin, Greek and Cyrillic letter), so charts look the same on
+#: every host; the others are tried only if that file went missing.
+VENDORED_FONT = str(Path(__file__).resolve().parents[2] / "intranet" / "static" / "fonts" / "DejaVuSans.ttf")
+FONT_FILES = (
+    VENDORED_FONT,
+    "DejaVuSans.ttf",
+    "LiberationSans-Regular.ttf",
+    "NotoSans-Regular.ttf",
+    "Arial.ttf",
+)
 AILERON = frozenset(map(chr, range(32, 127))) | frozenset("©«°±´·»‘’“”…‹›⁄")
 PLAIN = {
     "ø": "o",

@@ -56,3 +56,11 @@ def staffed(company: Company) -> Company:  # noqa: F811 - the imported fixture, 
         make_user(f"engineer{i}", company.engineering)
     db.session.commit()
     return company
+
+
+@pytest.fixture
+def november(staffed: Company):  # noqa: F811 - the fixture above
+    """Last month in the suggestion box (see ``digest_data``)."""
+    from tests.suggestions.digest_data import build_month
+
+    return build_month(staffed)

@@ -1,0 +1,102 @@
+"""The digest's figures in words and localised numbers: one table for the page, the mail and the CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import gettext as _
+
+from . import months, pictures
+from .models import Digest, DigestStatus
+from .report import Report, department_label
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    label: str
+    this: str
+    last: str
+    change: str  # "+3", "−2", "±0", or "" when either month has no value
+
+
+def month_label(month: date) -> str:
+    return format_date(month, "LLLL y")
+
+
+def status_label(status: DigestStatus) -> str:
+    return {
+        DigestStatus.DRAFT: _("Draft"),
+        DigestStatus.APPROVED: _("Approved"),
+        DigestStatus.SENT: _("Sent"),
+    }[DigestStatus(status)]
+
+
+def number(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return "–"
+    return format_decimal(value, format="#,##0.#")
+
+
+def rate(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, format="#,##0%")
+
+
+def _change(this: float | None, last: float | None, *, points: bool = False) -> str:
+    if this is None or last is None:
+        return ""
+    delta = (this - last) * (100 if points else 1)
+    if round(delta, 1) == 0:
+        return "±0"
+    text = format_decimal(abs(delta), format="#,##0.#")
+    sign = "+" if delta > 0 else "−"
+    return _("%(sign)s%(value)s points", sign=sign, value=text) if points else f"{sign}{text}"
+
+
+def figure_rows(report: Report) -> list[FigureRow]:
+    f, p = report.figures, report.previous
+
+    def counted(label: str, name: str) -> FigureRow:
+        this, last = getattr(f, name), getattr(p, name)
+        return FigureRow(label, number(this), number(last), _change(this, last))
+
+    return [
+        counted(_("Submitted"), "submitted"),
+        counted(_("Decided"), "decided"),
+        counted(_("Adopted"), "adopted"),
+        counted(_("Declined"), "declined"),
+        FigureRow(
+            _("Adoption rate (adopted of adopted and declined)"),
+            rate(f.adoption_rate),
+            rate(p.adoption_rate),
+            _change(f.adoption_rate, p.adoption_rate, points=True),
+        ),
+        counted(_("Median days to first response"), "median_first_response_days"),
+        counted(_("Median days to decision"), "median_decision_days"),
+        counted(_("Overdue at the end of the month"), "overdue"),
+    ]
+
+
+def context(digest: Digest, report: Report) -> dict[str, object]:
+    """What the page and the mail templates are given."""
+    return {
+        "digest": digest,
+        "report": report,
+        "figure_rows": figure_rows(report),
+        "older": months.shift(report.month, -1),
+        "min_group": int(current_app.config["ANON_MIN_GROUP_SIZE"]),
+    }
+
+
+def template_helpers() -> dict[str, object]:
+    return {
+        "department_label": department_label,
+        "digest_month_label": month_label,
+        "digest_status_label": status_label,
+        "digest_number": number,
+        "digest_rate": rate,
+        "chart_alt": pictures.alt_text,
+    }
