@@ -1,25 +1,29 @@
-"""Demo suggestions for `make run`: every status, votes, a campaign, an adoption to read on the board.
+"""Demo suggestions for `make run`: every status, votes, a campaign, adoptions to read on the board.
 
 Loaded once (skipped when any suggestion exists), after the demo staff, by `flask demo load`.
+Four improvements were adopted last calendar month, and that month's digest is approved, so
+`flask digest send` has something to mail and /digest something to show.
 The anonymous demo suggestions' receipts are thrown away, as a real author's would be kept
 only by them; submit one yourself to try the receipt.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intranet.clock import utcnow
 from intranet.extensions import db
 from intranet.models import Department, User
 
 from . import campaigns, services, votes, workflow
+from .digest import months
+from .digest import services as digests
 from .lifecycle import Status
-from .models import Suggestion
+from .models import StatusChange, Suggestion
 
 
 def load_demo_content() -> None:
@@ -39,6 +43,42 @@ def _department(name: str) -> Department:
 
 def _aged(suggestion: Suggestion, days: int) -> None:
     suggestion.submitted_on = utcnow().date() - timedelta(days=days)
+
+
+def _last_month(suggestion: Suggestion, submitted: int, responded: int, decided: int, adopted: int) -> None:
+    """Move an adopted suggestion's dates to those days of the previous calendar month."""
+    month = months.previous(utcnow().date())
+
+    def at(day: int) -> datetime:
+        return datetime.combine(month.replace(day=day), time(10, 30), tzinfo=UTC)
+
+    db.session.flush()
+    db.session.execute(
+        update(Suggestion)
+        .where(Suggestion.id == suggestion.id)
+        .values(
+            submitted_on=month.replace(day=submitted),
+            first_response_at=at(responded),
+            decided_at=at(decided),
+            adopted_on=month.replace(day=adopted),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    when = {Status.UNDER_REVIEW: at(responded), Status.ACCEPTED: at(decided), Status.ADOPTED: at(adopted)}
+    for status, moment in when.items():
+        db.session.execute(
+            update(StatusChange)
+            .where(StatusChange.suggestion_id == suggestion.id, StatusChange.to_status == status)
+            .values(created_at=moment)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.refresh(suggestion)
+
+
+def _adopt(reviewer: User, suggestion: Suggestion, response: str, adoption: workflow.AdoptionData) -> None:
+    _change(reviewer, suggestion, Status.UNDER_REVIEW, "We are looking into it.")
+    _change(reviewer, suggestion, Status.ACCEPTED, "Yes: we will do it.")
+    _change(reviewer, suggestion, Status.ADOPTED, response, adoption=adoption)
 
 
 def _change(reviewer: User, suggestion: Suggestion, target: Status, response: str, **kw: object) -> None:
@@ -86,9 +126,80 @@ def _load() -> None:
             department=operations,
             estimated_money=Decimal("0"),
             estimated_hours=None,
-            benefit_notes="Twelve more people cycle in since November.",
+            benefit_notes="Twelve more people cycle in since it went up.",
         ),
     )
+    _last_month(bikes, submitted=1, responded=3, decided=8, adopted=24)
+
+    badges, _receipt = services.submit_anonymous(
+        services.Draft(
+            title="Visitor badges printed at reception, not by hand",
+            body="Reception writes every visitor badge by hand and copies the name into a spreadsheet.",
+            category="process",
+            department=operations,
+            expected_benefit="Faster check-in, and a visitor list for fire drills.",
+        )
+    )
+    _adopt(
+        helga,
+        badges,
+        "Reception prints badges from the visitor list now.",
+        workflow.AdoptionData(
+            what_was_done="A label printer at reception prints badges from the visitor booking list.",
+            department=operations,
+            estimated_money=Decimal("1200"),
+            estimated_hours=Decimal("6"),
+            benefit_notes="Check-in takes a minute instead of five; the fire-drill list is always current.",
+        ),
+    )
+    _last_month(badges, submitted=2, responded=4, decided=6, adopted=15)
+
+    tests = services.submit_named(
+        zoe,
+        services.Draft(
+            title="Run the slow integration tests at night",
+            body="Every push waits for the full integration suite. Most of it could run once a night.",
+            category="tools",
+            department=engineering,
+            expected_benefit="Quicker feedback on every push.",
+        ),
+    )
+    _adopt(
+        bjorn,
+        tests,
+        "The nightly suite runs from this month on.",
+        workflow.AdoptionData(
+            what_was_done="Split the test suite: fast tests on every push, the slow ones every night.",
+            department=engineering,
+            estimated_money=None,
+            estimated_hours=Decimal("40"),
+            benefit_notes="A push is checked in 6 minutes instead of 25.",
+        ),
+    )
+    _last_month(tests, submitted=5, responded=6, decided=9, adopted=20)
+
+    invoices = services.submit_named(
+        lars,
+        services.Draft(
+            title="Send invoices as PDF by e-mail",
+            body="We still post paper invoices to clients who have asked for e-mail.",
+            category="process",
+            expected_benefit="Less postage, and clients pay sooner.",
+        ),
+    )
+    _adopt(
+        ingrid,
+        invoices,
+        "Invoices go by e-mail to every client who agreed.",
+        workflow.AdoptionData(
+            what_was_done="Invoices are e-mailed as PDF; paper only on request.",
+            department=None,
+            estimated_money=Decimal("3400"),
+            estimated_hours=Decimal("10"),
+            benefit_notes="Postage saved every month; clients pay on average a week sooner.",
+        ),
+    )
+    _last_month(invoices, submitted=3, responded=7, decided=10, adopted=27)
 
     builds, _receipt = services.submit_anonymous(
         services.Draft(
@@ -162,3 +273,20 @@ def _load() -> None:
     services.add_comment(zoe, builds, "Yes please. The integration tests alone take 15 minutes.")
     services.follow(zoe, builds)
     db.session.flush()
+    _approved_digest(ingrid, highlight=bikes)
+
+
+def _approved_digest(manager: User, highlight: Suggestion) -> None:
+    """Last month's digest, written and approved: ready for `flask digest send`."""
+    month = months.previous(utcnow().date())
+    if digests.find(month) is not None:
+        return
+    digest = digests.edit(
+        manager,
+        month,
+        "Four of your ideas became real last month: dry bikes, quicker builds, printed visitor badges "
+        "and invoices by e-mail. Thank you, and keep them coming.",
+        {highlight.id},
+        expected_version=0,
+    )
+    digests.approve(manager, month, expected_version=digest.version)
