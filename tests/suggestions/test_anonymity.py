@@ -114,6 +114,8 @@ SUGGESTION_SCHEMA = {
         "updated_at",
     },
     "suggestion_anonymous_quota": {"bucket", "day", "used"},
+    # A manager highlighted it in a month's digest: no person, no time.
+    "digest_highlights": {"digest_id", "suggestion_id"},
 }
 
 
