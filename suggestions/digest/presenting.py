@@ -9,7 +9,9 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from ..permissions import can_read_digest
 from . import months, pictures
 from .models import Digest, DigestStatus
 from .report import Report, department_label
@@ -91,6 +93,12 @@ def context(digest: Digest, report: Report) -> dict[str, object]:
     }
 
 
+def reads_digest() -> bool:
+    """Whether the navigation offers the digest to the current user."""
+    public = bool(current_app.config["DIGEST_PUBLIC"])
+    return can_read_digest(current_user, approved=True, public=public)
+
+
 def template_helpers() -> dict[str, object]:
     return {
         "department_label": department_label,
@@ -99,4 +107,5 @@ def template_helpers() -> dict[str, object]:
         "digest_number": number,
         "digest_rate": rate,
         "chart_alt": pictures.alt_text,
+        "reads_digest": reads_digest,
     }

@@ -195,3 +195,18 @@ def test_feed_has_approved_months_only_by_login_or_key(make_app, november: Month
     content = entries[0].findtext(f"{ATOM}content")
     assert "<p>" in content  # HTML, escaped once inside the XML
     assert CLOSED_MARKER not in body
+
+
+def test_the_navigation_offers_the_digest_to_its_readers(make_app, november: Month) -> None:
+    private = make_app()
+    nav = 'href="/digest/"'
+    assert nav in login_as(private.test_client(), november.company.management).get("/suggestions/").get_data(
+        as_text=True
+    )
+    assert nav not in login_as(private.test_client(), november.company.member).get("/suggestions/").get_data(
+        as_text=True
+    )
+    public = make_app(DIGEST_PUBLIC=True)
+    assert nav in login_as(public.test_client(), november.company.member).get("/suggestions/").get_data(
+        as_text=True
+    )
