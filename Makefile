@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The PostgreSQL server the suite runs on a second time (a fresh database per run).
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
-SYSTEM_TEST_PACKAGES := slapd ldap-utils chromium
+SYSTEM_TEST_PACKAGES := slapd ldap-utils chromium openssl
 
 .PHONY: run test install install-test system-test-deps lint fmt translations clean
 
