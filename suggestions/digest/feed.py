@@ -13,7 +13,7 @@ MONTHS = 12
 
 
 def atom(published: list[date]) -> str:
-    items = [item for month in published for item in report.adopted_items(month)]
+    items = report.adopted_items(published)
     items.sort(key=lambda i: (i.adopted_on, i.suggestion_id), reverse=True)
     updated = items[0].adopted_on if items else None
     return render_template("digest/feed.xml", items=items, updated=updated)

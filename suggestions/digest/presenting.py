@@ -7,14 +7,14 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date, format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..permissions import can_read_digest
 from . import months, pictures
 from .models import Digest, DigestStatus
-from .report import Report, department_label
+from .report import Item, Report, department_label
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,46 @@ def figure_rows(report: Report) -> list[FigureRow]:
     ]
 
 
+def benefit(item: Item) -> str:
+    """The known benefits in one line (money, hours, notes), or "" when nothing is known."""
+    parts = []
+    if item.money is not None:
+        money = _("saves %(amount)s a year", amount=number(item.money))
+        parts.append(f"{money} ({_('estimate')})" if item.money_is_estimate else money)
+    if item.hours is not None:
+        hours = _("%(hours)s hours a year", hours=number(item.hours))
+        parts.append(f"{hours} ({_('estimate')})" if item.hours_is_estimate else hours)
+    if item.benefit_notes:
+        parts.append(item.benefit_notes)
+    return " · ".join(parts)
+
+
+def credit_line(item: Item) -> str:
+    """Who is thanked, the votes, and how long it took."""
+    return " · ".join(
+        (
+            f"{_('Thanks to')} {item.credit or _('Anonymous')}",
+            ngettext("%(num)d vote", "%(num)d votes", item.votes),
+            ngettext(
+                "adopted %(num)d day after it was submitted",
+                "adopted %(num)d days after it was submitted",
+                item.days,
+            ),
+        )
+    )
+
+
+def totals(report: Report) -> str:
+    parts = []
+    if report.money_total:
+        parts.append(_("Savings of %(amount)s a year", amount=number(report.money_total)))
+    if report.hours_total:
+        parts.append(_("%(hours)s hours saved a year", hours=number(report.hours_total)))
+    votes = report.votes_total
+    parts.append(ngettext("%(num)d vote from colleagues", "%(num)d votes from colleagues", votes))
+    return " · ".join(parts)
+
+
 def context(digest: Digest, report: Report) -> dict[str, object]:
     """What the page and the mail templates are given."""
     return {
@@ -108,4 +148,7 @@ def template_helpers() -> dict[str, object]:
         "digest_rate": rate,
         "chart_alt": pictures.alt_text,
         "reads_digest": reads_digest,
+        "digest_benefit": benefit,
+        "digest_credit_line": credit_line,
+        "digest_totals": totals,
     }

@@ -127,9 +127,10 @@ def adopted_in(month: date) -> ColumnElement[bool]:
     )
 
 
-def adopted_items(month: date) -> list[Item]:
-    """The month's improvements alone (the feed), as the digest shows them."""
-    return _items(month, set(), _small_departments())
+def adopted_items(firsts: list[date]) -> list[Item]:
+    """These months' improvements alone (the feed), as the digest shows them."""
+    small = _small_departments()
+    return [item for month in firsts for item in _items(month, set(), small)]
 
 
 def _items(month: date, highlighted: set[int], small: set[int]) -> list[Item]:
@@ -150,16 +151,18 @@ def _items(month: date, highlighted: set[int], small: set[int]) -> list[Item]:
 def _item(s: Suggestion, highlighted: bool, small: set[int]) -> Item:
     adoption = s.adoption
     person = s.credited_person
+    money, money_is_estimate = _actual_or_estimate(adoption, "money")
+    hours, hours_is_estimate = _actual_or_estimate(adoption, "hours")
     return Item(
         suggestion_id=s.id,
         title=s.title,
         department=_department_key(s.department_id, s.department, small),
         what_was_done=adoption.what_was_done if adoption else "",
         benefit_notes=adoption.benefit_notes if adoption else "",
-        money=_actual_or_estimate(adoption, "money")[0],
-        money_is_estimate=_actual_or_estimate(adoption, "money")[1],
-        hours=_actual_or_estimate(adoption, "hours")[0],
-        hours_is_estimate=_actual_or_estimate(adoption, "hours")[1],
+        money=money,
+        money_is_estimate=money_is_estimate,
+        hours=hours,
+        hours_is_estimate=hours_is_estimate,
         credit=person.display_name if person is not None else None,
         votes=s.vote_count,
         days=max(0, (s.adopted_on - s.submitted_on).days),
