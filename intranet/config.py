@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "SECRET_KEY": None,
     "DATABASE_URL": None,
-    "LANGUAGES": ["en"],
+    "LANGUAGES": ["en", "nb", "da", "nl", "sv"],
     "SESSION_HOURS": 8,
     "SESSION_COOKIE_SECURE": None,  # None: True in production, False otherwise
     # Login rate limits (Flask-Limiter syntax); below a typical AD lockout threshold.
