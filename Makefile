@@ -8,7 +8,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 SYSTEM_TEST_PACKAGES := slapd ldap-utils chromium openssl
 
-.PHONY: run test install install-test system-test-deps lint fmt translations clean
+.PHONY: run test install install-test system-test-deps lint fmt translations catalogs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-run: install
+run: install catalogs
 	$(FLASK) db upgrade
 	@if [ -z "$$INTRANET_LDAP_URL" ]; then $(FLASK) demo load; fi
 	@$(FLASK) search check > /dev/null 2>&1 || $(FLASK) search rebuild
@@ -43,7 +43,7 @@ system-test-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-test: install-test system-test-deps
+test: install-test system-test-deps catalogs
 	@TEST_PG_URL="$(TEST_PG_URL)" BIN="$(BIN)" bash tests/run-suites.sh
 
 lint: install-test
@@ -54,9 +54,15 @@ fmt: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# After changing text shown to people: refresh the message template and every catalog, then translate.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
-	$(BIN)/pybabel update -i messages.pot -d intranet/translations || true
+	$(BIN)/pybabel extract -F babel.cfg -k _l --add-comments=TRANSLATORS: --project=Ting \
+	  --msgid-bugs-address="" -o intranet/translations/messages.pot .
+	$(BIN)/pybabel update -i intranet/translations/messages.pot -d intranet/translations
+
+# The compiled catalogs (.mo) are built here, never committed.
+catalogs: install
+	$(BIN)/pybabel compile -d intranet/translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache

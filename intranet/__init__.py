@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import languages
 from .config import ConfigError, load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -32,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=languages.select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     login_manager.init_app(app)
     _init_login(app)
@@ -53,14 +54,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     suggestions.init_app(app)
     search.init_app(app)
     return app
-
-
-def _select_locale() -> str | None:
-    from flask import current_app, has_request_context
-
-    if not has_request_context():
-        return None  # CLI and background work: the default locale
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 def _init_login(app: Flask) -> None:

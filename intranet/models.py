@@ -59,6 +59,8 @@ class User(UserMixin, db.Model):
     is_deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped at logout: every session cookie issued before then stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The language this person picked (a code from LANGUAGES); None: their browser's.
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

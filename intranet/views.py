@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
@@ -12,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from . import languages
 from .extensions import db, limiter
 from .markdown import render_markdown
 from .models import Department, active_staff_counts
@@ -77,6 +79,28 @@ def read_all_notifications() -> Response:
     db.session.commit()
     flash(_("All notifications are marked as read."), "info")
     return redirect(safe_next(request.form.get("next"), url_for("core.notifications")))
+
+
+@bp.post("/language")
+def choose_language() -> Response:
+    """The language picker (every page's footer): remembered on the user, and in a cookie."""
+    code = request.form.get("language", "")
+    response = redirect(safe_next(request.form.get("next"), url_for("core.index")))
+    if not languages.is_offered(code):
+        flash(_("Ting is not available in that language."), "error")
+        return response
+    if current_user.is_authenticated:
+        languages.remember(current_user, code)
+        db.session.commit()
+    languages.set_cookie(response, code)
+    with force_locale(code):
+        flash(_("Ting is now shown in %(language)s.", language=languages.NAMES.get(code, code)), "success")
+    return response
+
+
+@bp.app_context_processor
+def language_menu() -> dict[str, Any]:
+    return {"language_menu": languages.menu}
 
 
 @bp.get("/healthz")

@@ -86,7 +86,6 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SECRET_KEY": SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
-        "LANGUAGES": ["en"],
     }
     cfg.update(extra)
     return cfg
