@@ -24,11 +24,17 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the configuration is unsafe or incomplete."""
 
 
+# The languages Ting has a catalog for (intranet/translations).
+SUPPORTED_LANGUAGES = ("en", "nb", "da", "nl", "sv")
+
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "SECRET_KEY": None,
     "DATABASE_URL": None,
+    # Offered in the language picker (a subset of SUPPORTED_LANGUAGES, comma-separated in the
+    # environment); DEFAULT_LANGUAGE is for browsers asking for none of them, the CLI and mail.
     "LANGUAGES": ["en", "nb", "da", "nl", "sv"],
+    "DEFAULT_LANGUAGE": "en",
     "SESSION_HOURS": 8,
     "SESSION_COOKIE_SECURE": None,  # None: True in production, False otherwise
     # Login rate limits (Flask-Limiter syntax); below a typical AD lockout threshold.
@@ -123,6 +129,9 @@ def _derive(app: Flask) -> None:
     cfg["WTF_CSRF_TIME_LIMIT"] = int(cfg["PERMANENT_SESSION_LIFETIME"].total_seconds())
     if not cfg.get("INDEX_DIR"):
         cfg["INDEX_DIR"] = os.path.join(app.instance_path, "index")
+    if isinstance(cfg.get("LANGUAGES"), str):
+        cfg["LANGUAGES"] = [x.strip() for x in cfg["LANGUAGES"].split(",") if x.strip()]
+    cfg["BABEL_DEFAULT_LOCALE"] = cfg["DEFAULT_LANGUAGE"]
     if isinstance(cfg.get("SEARCH_LANGUAGES"), str):
         cfg["SEARCH_LANGUAGES"] = [x.strip() for x in cfg["SEARCH_LANGUAGES"].split(",") if x.strip()]
     if isinstance(cfg.get("DIGEST_TO"), str):
@@ -158,6 +167,14 @@ def is_production(cfg: Any) -> bool:
 
 def validate(cfg: Any) -> None:
     """Refuse unsafe settings; every production rule has a test."""
+    unknown = [code for code in cfg["LANGUAGES"] if code not in SUPPORTED_LANGUAGES]
+    if unknown or not cfg["LANGUAGES"]:
+        raise ConfigError(
+            f"INTRANET_LANGUAGES: Ting has catalogs for {', '.join(SUPPORTED_LANGUAGES)}"
+            + (f"; not for {', '.join(unknown)}." if unknown else ".")
+        )
+    if cfg["DEFAULT_LANGUAGE"] not in cfg["LANGUAGES"]:
+        raise ConfigError("INTRANET_DEFAULT_LANGUAGE must be one of INTRANET_LANGUAGES.")
     if cfg.get("LDAP_DIALECT") not in ("openldap", "ad"):
         raise ConfigError("INTRANET_LDAP_DIALECT must be 'openldap' or 'ad'.")
     if cfg.get("LDAP_URL") and not (cfg.get("LDAP_USER_BASE") or cfg.get("LDAP_USER_DN_TEMPLATE")):

@@ -16,13 +16,14 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app, render_template
-from flask_babel import format_date
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from intranet import mail
 from intranet.clock import utcnow
 from intranet.extensions import db
+from intranet.models import User
 
 from . import pictures, presenting, services
 from .models import Digest, DigestDelivery, DigestStatus
@@ -103,12 +104,16 @@ def _deliver(digest: Digest) -> SendResult:
     )
     done_keys = {d.casefold() for d in done}
     missing = [a for a in recipients if a.casefold() not in done_keys]
-    template = compose(digest)
+    language = recipient_languages(missing)
+    composed: dict[str, EmailMessage] = {}
+    for code in sorted(set(language.values())):
+        with force_locale(code):
+            composed[code] = compose(digest)
     delivered = 0
     try:
         with mail.connection() as conn:
             for address in missing:
-                conn.send(addressed(template, address))
+                conn.send(addressed(composed[language[address]], address))
                 db.session.add(
                     DigestDelivery(digest_id=digest.id, send_round=digest.send_round, address=address)
                 )
@@ -121,6 +126,24 @@ def _deliver(digest: Digest) -> SendResult:
     digest.sent_at = utcnow()
     db.session.commit()
     return SendResult(Outcome.SENT, delivered)
+
+
+def recipient_languages(addresses: list[str]) -> dict[str, str]:
+    """Each address's language: the one its person picked in Ting, else the default language."""
+    default = current_app.config["DEFAULT_LANGUAGE"]
+    offered = set(current_app.config["LANGUAGES"])
+    picked: dict[str, str] = {}
+    lowered = sorted({a.lower() for a in addresses})
+    for start in range(0, len(lowered), 500):
+        rows = db.session.execute(
+            select(func.lower(User.email), User.language).where(
+                func.lower(User.email).in_(lowered[start : start + 500]),
+                User.language.is_not(None),
+                User.is_deactivated.is_(False),
+            )
+        )
+        picked.update({email: code for email, code in rows if code in offered})
+    return {a: picked.get(a.lower(), default) for a in addresses}
 
 
 def subject(month: date) -> str:

@@ -11,6 +11,7 @@ from babel.dates import format_datetime
 from babel.messages.mofile import read_mo
 from sqlalchemy import select
 
+from intranet import ConfigError
 from intranet.extensions import db
 from intranet.languages import COOKIE
 from intranet.models import User
@@ -127,3 +128,28 @@ def test_dates_follow_the_language(app, client) -> None:
         shown = re.search(r'<time datetime="[^"]+">([^<]+)</time>', html).group(1)
         assert shown == format_datetime(synced.replace(tzinfo=UTC), "medium", tzinfo=UTC, locale=code)
     assert isinstance(synced, datetime)
+
+
+def test_it_sets_the_languages_and_the_default_from_the_environment(monkeypatch, make_app) -> None:
+    monkeypatch.setenv("INTRANET_LANGUAGES", "nb, en")
+    monkeypatch.setenv("INTRANET_DEFAULT_LANGUAGE", "nb")
+    app = make_app()
+    assert app.config["LANGUAGES"] == ["nb", "en"]
+    client = app.test_client()
+    # A browser asking for a language Ting does not offer gets the company's default.
+    html = client.get("/login", headers={"Accept-Language": "de-DE"}).get_data(as_text=True)
+    assert lang_of(html) == "nb"
+    assert '<option value="da"' not in html
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"LANGUAGES": ["en", "de"]}, "not for de"),
+        ({"LANGUAGES": []}, "INTRANET_LANGUAGES"),
+        ({"LANGUAGES": ["en", "nb"], "DEFAULT_LANGUAGE": "sv"}, "INTRANET_DEFAULT_LANGUAGE"),
+    ],
+)
+def test_languages_without_a_catalog_are_refused(make_app, settings, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make_app(**settings)

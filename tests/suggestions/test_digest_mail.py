@@ -189,3 +189,39 @@ def test_no_recipients_and_a_bad_month_are_clear_errors(make_app, november: Mont
     assert result.exit_code == 1 and "INTRANET_DIGEST_TO" in result.output
     bad = send(app, "--month", "2026-13")
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+
+
+def test_each_recipient_reads_the_mail_in_the_language_they_picked(
+    make_app, november: Month, smtp_server
+) -> None:
+    c = november.company
+    c.management.email, c.management.language = "Boss@Example.com", "nb"
+    c.member.email, c.member.language = "member@example.com", "sv"
+    c.lead.email, c.lead.language = "lead@example.com", None  # never picked one
+    db.session.commit()
+    app = make_app(
+        SMTP_URL=smtp_server.url, DIGEST_TO=["boss@example.com", "member@example.com", "lead@example.com"]
+    )
+    approve(november)
+    assert send(app).exit_code == 0
+    by_address = {m.rcpt_tos[0]: m.message for m in smtp_server.messages}
+    with app.test_request_context():
+        from flask_babel import force_locale
+        from flask_babel import gettext as _
+
+        expected = {}
+        for address, code in [
+            ("boss@example.com", "nb"),
+            ("member@example.com", "sv"),
+            ("lead@example.com", "en"),
+        ]:
+            with force_locale(code):
+                expected[address] = (
+                    _("Ting digest: improvements adopted in %(month)s", month="").strip(),
+                    code,
+                )
+    for address, (words, code) in expected.items():
+        message = by_address[address]
+        assert message["Subject"].startswith(words), (address, message["Subject"])
+        assert f'lang="{code}"' in message.get_body(("html",)).get_content()
+    assert len({m["Subject"] for m in by_address.values()}) == 3
