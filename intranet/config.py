@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -35,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     # environment); DEFAULT_LANGUAGE is for browsers asking for none of them, the CLI and mail.
     "LANGUAGES": ["en", "nb", "da", "nl", "sv"],
     "DEFAULT_LANGUAGE": "en",
+    # Times on pages and in mail are shown in this zone (stored in UTC), e.g. "Europe/Oslo".
+    "TIMEZONE": "UTC",
     "SESSION_HOURS": 8,
     "SESSION_COOKIE_SECURE": None,  # None: True in production, False otherwise
     # Login rate limits (Flask-Limiter syntax); below a typical AD lockout threshold.
@@ -132,6 +135,7 @@ def _derive(app: Flask) -> None:
     if isinstance(cfg.get("LANGUAGES"), str):
         cfg["LANGUAGES"] = [x.strip() for x in cfg["LANGUAGES"].split(",") if x.strip()]
     cfg["BABEL_DEFAULT_LOCALE"] = cfg["DEFAULT_LANGUAGE"]
+    cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["TIMEZONE"]
     if isinstance(cfg.get("SEARCH_LANGUAGES"), str):
         cfg["SEARCH_LANGUAGES"] = [x.strip() for x in cfg["SEARCH_LANGUAGES"].split(",") if x.strip()]
     if isinstance(cfg.get("DIGEST_TO"), str):
@@ -175,6 +179,10 @@ def validate(cfg: Any) -> None:
         )
     if cfg["DEFAULT_LANGUAGE"] not in cfg["LANGUAGES"]:
         raise ConfigError("INTRANET_DEFAULT_LANGUAGE must be one of INTRANET_LANGUAGES.")
+    try:
+        ZoneInfo(str(cfg["TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError("INTRANET_TIMEZONE must be a time zone name such as Europe/Oslo.") from exc
     if cfg.get("LDAP_DIALECT") not in ("openldap", "ad"):
         raise ConfigError("INTRANET_LDAP_DIALECT must be 'openldap' or 'ad'.")
     if cfg.get("LDAP_URL") and not (cfg.get("LDAP_USER_BASE") or cfg.get("LDAP_USER_DN_TEMPLATE")):

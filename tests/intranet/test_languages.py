@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_datetime
@@ -148,8 +149,22 @@ def test_it_sets_the_languages_and_the_default_from_the_environment(monkeypatch,
         ({"LANGUAGES": ["en", "de"]}, "not for de"),
         ({"LANGUAGES": []}, "INTRANET_LANGUAGES"),
         ({"LANGUAGES": ["en", "nb"], "DEFAULT_LANGUAGE": "sv"}, "INTRANET_DEFAULT_LANGUAGE"),
+        ({"TIMEZONE": "Europe/Atlantis"}, "INTRANET_TIMEZONE"),
     ],
 )
 def test_languages_without_a_catalog_are_refused(make_app, settings, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         make_app(**settings)
+
+
+def test_times_are_shown_in_the_company_time_zone(make_app) -> None:
+    app = make_app(TIMEZONE="Europe/Oslo")
+    client = app.test_client()
+    login(client, "ingrid", "demo")
+    with app.app_context():
+        synced = db.session.scalar(select(User.synced_at).where(User.username == "ingrid"))
+    html = client.get("/profile", headers={"Accept-Language": "nb"}).get_data(as_text=True)
+    shown = re.search(r'<time datetime="[^"]+">([^<]+)</time>', html).group(1)
+    oslo = format_datetime(synced.replace(tzinfo=UTC), "medium", tzinfo=ZoneInfo("Europe/Oslo"), locale="nb")
+    assert shown == oslo
+    assert oslo != format_datetime(synced.replace(tzinfo=UTC), "medium", tzinfo=UTC, locale="nb")
