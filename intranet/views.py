@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
@@ -25,6 +25,8 @@ PER_PAGE = 50
 NOTIFICATIONS_PER_PAGE = 30
 
 bp.app_template_filter("markdown")(render_markdown)
+# Counts shown as figures, grouped the reader's way (1,234 / 1 234 / 1.234).
+bp.app_template_filter("number")(format_number)
 
 
 @bp.get("/")
