@@ -10,9 +10,9 @@ from flask import Flask
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import languages
+from . import languages, shared_state
 from .config import ConfigError, load_config
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -32,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
-    limiter.init_app(app)
+    shared_state.init_limits(app)
     babel.init_app(app, locale_selector=languages.select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     login_manager.init_app(app)

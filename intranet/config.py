@@ -25,6 +25,8 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the configuration is unsafe or incomplete."""
 
 
+SEARCH_BACKENDS = ("whoosh", "postgresql")
+
 # The languages Ting has a catalog for (intranet/translations).
 SUPPORTED_LANGUAGES = ("en", "nb", "da", "nl", "sv")
 
@@ -43,7 +45,10 @@ DEFAULTS: dict[str, Any] = {
     # Login rate limits (Flask-Limiter syntax); below a typical AD lockout threshold.
     "LOGIN_LIMIT_PER_USER": "5 per 10 minutes",
     "LOGIN_LIMIT_PER_CLIENT": "30 per 10 minutes",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # Shared state for several app hosts/workers: the limiter's store and the anonymous day key.
+    # REDIS_URL (e.g. redis://127.0.0.1:6379/0) is the default for both; None: per-process memory.
+    "REDIS_URL": None,
+    "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL, else memory:// (see intranet/ratelimits.py)
     # The directory. Without LDAP_URL the embedded demo directory is used.
     "LDAP_URL": None,
     "LDAP_START_TLS": False,
@@ -77,9 +82,12 @@ DEFAULTS: dict[str, Any] = {
     "SUGGESTION_RESPONSE_DAYS": 30,  # the promise: a first official response within this many days
     "SUGGESTIONS_PER_PAGE": 20,
     "ANON_MIN_GROUP_SIZE": 5,  # smaller departments are not offered as anonymous targets
-    "ANON_DAILY_LIMIT": 5,  # anonymous suggestions per person and day (per app process)
+    "ANON_DAILY_LIMIT": 5,  # anonymous suggestions per person and day (per process without Redis)
     "RECEIPT_LIMIT_PER_CLIENT": "20 per hour",  # receipt-code lookups
     # Search.
+    # "whoosh": an index on this host's disk (INDEX_DIR); "postgresql": in the database, for several
+    # app hosts sharing one PostgreSQL (run `flask search rebuild` after switching).
+    "SEARCH_BACKEND": "whoosh",
     "INDEX_DIR": None,  # None: instance/index
     "SEARCH_LANGUAGES": ["en", "no", "da", "nl", "sv"],  # stemmed for; changing them needs a rebuild
     "SEARCH_LOCK_TIMEOUT": 0.2,  # seconds a request waits for the index; then the outbox keeps it
@@ -130,6 +138,7 @@ def _derive(app: Flask) -> None:
     cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=int(cfg["SESSION_HOURS"]))
     cfg["REMEMBER_COOKIE_DURATION"] = 0
     cfg["WTF_CSRF_TIME_LIMIT"] = int(cfg["PERMANENT_SESSION_LIFETIME"].total_seconds())
+    cfg["RATELIMIT_STORAGE_URI"] = cfg.get("RATELIMIT_STORAGE_URI") or cfg.get("REDIS_URL") or "memory://"
     if not cfg.get("INDEX_DIR"):
         cfg["INDEX_DIR"] = os.path.join(app.instance_path, "index")
     if isinstance(cfg.get("LANGUAGES"), str):
@@ -165,6 +174,21 @@ def _instance_secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _validate_search_backend(cfg: Any) -> None:
+    """PostgreSQL search keeps its documents in the app's database, so that must be PostgreSQL."""
+    backend = str(cfg.get("SEARCH_BACKEND") or "").strip().lower()
+    if backend not in SEARCH_BACKENDS:
+        raise ConfigError(
+            f"INTRANET_SEARCH_BACKEND must be one of {', '.join(SEARCH_BACKENDS)}, not {backend!r}."
+        )
+    cfg["SEARCH_BACKEND"] = backend
+    if backend == "postgresql" and not str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        raise ConfigError(
+            "INTRANET_SEARCH_BACKEND=postgresql searches in the database, which must then be "
+            "PostgreSQL: set INTRANET_DATABASE_URL to a postgresql:// URL, or use whoosh."
+        )
+
+
 def is_production(cfg: Any) -> bool:
     return str(cfg.get("ENV", "development")).lower() == "production"
 
@@ -183,6 +207,7 @@ def validate(cfg: Any) -> None:
         ZoneInfo(str(cfg["TIMEZONE"]))
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError("INTRANET_TIMEZONE must be a time zone name such as Europe/Oslo.") from exc
+    _validate_search_backend(cfg)
     if cfg.get("LDAP_DIALECT") not in ("openldap", "ad"):
         raise ConfigError("INTRANET_LDAP_DIALECT must be 'openldap' or 'ad'.")
     if cfg.get("LDAP_URL") and not (cfg.get("LDAP_USER_BASE") or cfg.get("LDAP_USER_DN_TEMPLATE")):
