@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     # Shared state for several app hosts/workers: the limiter's store and the anonymous day key.
     # REDIS_URL (e.g. redis://127.0.0.1:6379/0) is the default for both; None: per-process memory.
     "REDIS_URL": None,
+    "REDIS_KEY_PREFIX": "ting",  # Ting's own keys in that Redis (several installs may share one)
     "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL, else memory:// (see intranet/ratelimits.py)
     # The directory. Without LDAP_URL the embedded demo directory is used.
     "LDAP_URL": None,

@@ -227,8 +227,9 @@ class Adoption(db.Model):
 class AnonymousQuota(db.Model):
     """Today's anonymous submissions per person, under a key nobody can turn back into the person.
 
-    ``bucket`` is HMAC(day key, user id); the day key is derived from the secret
-    key and the date, and yesterday's rows are deleted. No suggestion id is kept.
+    ``bucket`` is HMAC(day key, user id); the day key is random, kept in memory or
+    the shared Redis only, never here (``anonymity.day_key``), and yesterday's rows
+    are deleted. No suggestion id is kept.
     """
 
     __tablename__ = "suggestion_anonymous_quota"

@@ -7,6 +7,8 @@ Redis is the real one on 127.0.0.1:6379; each test counts under its own key pref
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -15,16 +17,36 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from flask import Flask, g
+from sqlalchemy import select
 
 from intranet import create_app
-from intranet.extensions import limiter
+from intranet.clock import utcnow
+from intranet.extensions import db, limiter
+from suggestions.models import AnonymousQuota, Suggestion
 from tests.conftest import login
+from tests.groups.conftest import Company, company  # noqa: F401 - the fixture, by name
 from tests.intranet.test_config import GOOD_PRODUCTION
+from tests.suggestions.conftest import staffed  # noqa: F401 - the fixture, by name
+from tests.suggestions.test_anonymity import (
+    WHISTLEBLOWER_ID,
+    browser,
+    changes,
+    dump,
+    idea,
+    identity_needles,
+    receipt_of,
+    text,
+    traces,
+    whistleblower,
+)
 
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,3 +161,97 @@ def test_production_warns_that_memory_limits_are_per_process(caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="intranet.shared_state"):
         create_app({**GOOD_PRODUCTION, "REDIS_URL": REDIS})
     assert "per worker process" not in caplog.text
+
+
+# --- the anonymous daily quota across hosts --------------------------------------------------------
+
+
+def suggestion_box(make_app: Any, **config: Any) -> Flask:
+    """An app host as the suggestion tests use it: per-request globals really per request."""
+    app = make_app(ANON_DAILY_LIMIT=2, **config)
+
+    @app.before_request
+    def _fresh_request_globals() -> None:
+        for key in ("_login_user", "_group_access", "csrf_token"):
+            g.pop(key, None)
+
+    return app
+
+
+@pytest.fixture
+def app(make_app: Any, prefix: str) -> Flask:
+    """Host A, sharing Redis; the ``company`` fixture is built on it."""
+    return suggestion_box(make_app, REDIS_URL=REDIS, REDIS_KEY_PREFIX=prefix)
+
+
+def refused(response: Any) -> bool:
+    html = text(unescape(response.get_data(as_text=True)))
+    return response.status_code == 422 and "the most anonymous suggestions a day allows" in html
+
+
+def test_the_anonymous_quota_holds_across_hosts(app, make_app, staffed, prefix) -> None:  # noqa: F811
+    host_b = suggestion_box(make_app, REDIS_URL=REDIS, REDIS_KEY_PREFIX=prefix)
+    author = whistleblower(staffed)
+    on_a, on_b = browser(app, author), browser(host_b, author)
+    before = dump()
+
+    receipt_of(on_a.post("/suggestions/new", idea(title="First")))
+    receipt_of(on_b.post("/suggestions/new", idea(title="Second")))
+    assert refused(on_a.post("/suggestions/new", idea(title="Third")))
+    assert refused(on_b.post("/suggestions/new", idea(title="Fourth")))
+
+    db.session.expire_all()
+    assert sorted(s.title for s in db.session.scalars(select(Suggestion))) == ["First", "Second"]
+    (bucket,) = db.session.scalars(select(AnonymousQuota)).all()
+    assert bucket.used == 2
+    # Both hosts used the day key in Redis; the database has the bucket, never the key.
+    key = redis.Redis.from_url(REDIS).get(f"{prefix}:anon-day-key:{utcnow().date().isoformat()}")
+    assert bucket.bucket == hmac.new(key, str(WHISTLEBLOWER_ID).encode(), hashlib.sha256).hexdigest()
+    after = dump()
+    assert set(changes(before, after)) == {"suggestions", "suggestion_anonymous_quota"}
+    needles = [key.hex(), key.decode("latin-1"), *identity_needles(author, on_a.client)]
+    needles += identity_needles(author, on_b.client)
+    leaks = [
+        (name, column, value)
+        for name, rows in changes(before, after).items()
+        for row in rows
+        for column, value in row.items()
+        if traces(value, WHISTLEBLOWER_ID, needles)
+    ]
+    assert leaks == []
+
+
+def test_the_day_key_in_redis_ends_with_the_day(app, staffed, prefix) -> None:  # noqa: F811
+    receipt_of(browser(app, whistleblower(staffed)).post("/suggestions/new", idea()))
+    store = redis.Redis.from_url(REDIS)
+    (name,) = [k.decode() for k in store.scan_iter(f"{prefix}:*")]
+    assert name == f"{prefix}:anon-day-key:{utcnow().date().isoformat()}"
+    midnight = datetime.combine(utcnow().date() + timedelta(days=1), time(), tzinfo=UTC)
+    left = timedelta(seconds=store.ttl(name))
+    assert midnight - utcnow() < left <= midnight - utcnow() + timedelta(minutes=10, seconds=2)
+
+
+def test_without_redis_each_host_has_its_own_quota(make_app, staffed) -> None:  # noqa: F811
+    """The control: one day key per process, so each host counts alone (the old, single-host way)."""
+    host_a, host_b = suggestion_box(make_app), suggestion_box(make_app)
+    author = whistleblower(staffed)
+    on_a, on_b = browser(host_a, author), browser(host_b, author)
+
+    for title in ("A1", "A2"):
+        receipt_of(on_a.post("/suggestions/new", idea(title=title)))
+    receipt_of(on_b.post("/suggestions/new", idea(title="B1")))
+    assert refused(on_a.post("/suggestions/new", idea(title="A3")))
+
+
+def test_redis_down_the_quota_is_per_process_and_submitting_works(make_app, staffed, caplog) -> None:  # noqa: F811
+    host = suggestion_box(make_app, REDIS_URL=closed_port_url())
+    author = whistleblower(staffed)
+    person = browser(host, author)
+
+    with caplog.at_level(logging.WARNING):
+        receipt_of(person.post("/suggestions/new", idea(title="First")))
+        receipt_of(person.post("/suggestions/new", idea(title="Second")))
+        assert refused(person.post("/suggestions/new", idea(title="Third")))
+
+    assert "anonymous daily quota is counted per process" in caplog.text
+    assert not [n for n in identity_needles(author) + [str(WHISTLEBLOWER_ID)] if n in caplog.text]
