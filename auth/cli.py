@@ -1,4 +1,8 @@
-"""`flask directory sync` (for cron) and `flask demo load` (for `make run`)."""
+"""`flask directory sync` (for cron) and `flask demo load` (for `make run`).
+
+Both hold the ``directory-sync`` lease (intranet/leases.py): cron on two hosts at once
+runs one sync; the other says who is syncing and exits 75.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from intranet.extensions import db
+from intranet.leases import exclusive
 from intranet.signals import demo_loaded
 
 from . import get_directory, role_rules
@@ -50,7 +55,8 @@ def _echo_summary(summary: SyncSummary) -> None:
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on stderr.")
 def sync_command(progress: bool) -> None:
     """Refresh every user, department and role from the directory (paged)."""
-    _echo_summary(_run_sync(progress))
+    with exclusive("directory-sync"):
+        _echo_summary(_run_sync(progress))
 
 
 @directory_cli.command("check")
@@ -68,7 +74,8 @@ def demo_load_command() -> None:
     """Load the demo staff and departments (idempotent). Only with the demo directory."""
     if get_directory().kind != "demo":
         raise click.ClickException("The demo data loads only with the demo directory (no INTRANET_LDAP_URL).")
-    summary = _run_sync(show_progress=False)
-    demo_loaded.send(demo_load_command)
-    db.session.commit()
+    with exclusive("directory-sync"):
+        summary = _run_sync(show_progress=False)
+        demo_loaded.send(demo_load_command)
+        db.session.commit()
     _echo_summary(summary)

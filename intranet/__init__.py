@@ -38,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     _init_login(app)
 
-    from . import errors, notifications, security, views  # noqa: F401 - notifications: its table
+    from . import errors, leases, notifications, security, views  # noqa: F401 - leases, notifications: tables
 
     security.init_security(app)
     errors.init_errors(app)

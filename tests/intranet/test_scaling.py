@@ -16,7 +16,10 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
+import time as pytime
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from html import unescape
 from pathlib import Path
@@ -25,11 +28,15 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask, g
-from sqlalchemy import select
+from flask.cli import ScriptInfo
+from sqlalchemy import delete, func, select
 
+from auth.cli import sync_command
 from intranet import create_app
 from intranet.clock import utcnow
 from intranet.extensions import db, limiter
+from intranet.leases import EXIT_BUSY, JobLease, LeaseBusy, lease, release, take
+from intranet.models import User
 from suggestions.models import AnonymousQuota, Suggestion
 from tests.conftest import login
 from tests.groups.conftest import Company, company  # noqa: F401 - the fixture, by name
@@ -255,3 +262,141 @@ def test_redis_down_the_quota_is_per_process_and_submitting_works(make_app, staf
 
     assert "anonymous daily quota is counted per process" in caplog.text
     assert not [n for n in identity_needles(author) + [str(WHISTLEBLOWER_ID)] if n in caplog.text]
+
+
+# --- scheduled jobs on two hosts at once -----------------------------------------------------------
+
+
+def lease_row(app: Flask, name: str) -> JobLease | None:
+    with app.app_context():
+        return db.session.get(JobLease, name)
+
+
+def test_one_of_many_takes_a_lease_at_once(make_app) -> None:
+    app = make_app()
+    with app.app_context():
+        engine = db.engine
+    for expired_row in (False, True):  # the INSERT race, then the UPDATE race on a dead holder's row
+        if expired_row:
+            take(engine, "race", -1, holder="crashed-host:1:dead")
+        start = threading.Barrier(8)
+
+        def contend(start: threading.Barrier = start) -> str:
+            start.wait()
+            try:
+                return take(engine, "race", 1).holder
+            except LeaseBusy:
+                return "busy"
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(lambda _: contend(), range(8)))
+        assert outcomes.count("busy") == 7, outcomes
+        (winner,) = [o for o in outcomes if o != "busy"]
+        assert lease_row(app, "race").holder == winner
+        with app.app_context():
+            db.session.execute(delete(JobLease))
+            db.session.commit()
+
+
+def test_a_crashed_holders_lease_runs_out(make_app) -> None:
+    app = make_app()
+    with app.app_context():
+        take(db.engine, "directory-sync", 5, holder="app1:4242:gone")
+        with pytest.raises(LeaseBusy, match=r"already running on another host .*app1:4242:gone, since "):
+            take(db.engine, "directory-sync", 5)
+        take(db.engine, "nightly", -0.1, holder="app1:4242:gone")  # ended a few seconds ago
+        held = take(db.engine, "nightly", 5)
+    assert lease_row(app, "nightly").holder == held.holder != "app1:4242:gone"
+
+
+def test_a_long_job_keeps_its_lease_and_gives_it_back(make_app) -> None:
+    app = make_app()
+    with app.app_context(), lease("slow", minutes=0.02) as held:  # 1.2 s, renewed every 0.4 s
+        first_end = held.expires_at
+        pytime.sleep(2)
+        row = lease_row(app, "slow")
+        assert row.expires_at > utcnow() and row.expires_at > first_end
+        with pytest.raises(LeaseBusy):
+            take(db.engine, "slow", 1)
+    assert not held.lost
+    assert lease_row(app, "slow") is None
+
+
+def test_a_failed_job_rolls_back_and_gives_the_lease_back(app) -> None:
+    with app.app_context():
+        with pytest.raises(RuntimeError), lease("doomed"):
+            db.session.add(JobLease(name="half-done", holder="x", taken_at=utcnow(), expires_at=utcnow()))
+            db.session.flush()
+            raise RuntimeError("the job broke")
+        assert db.session.scalars(select(JobLease)).all() == []
+
+
+def test_a_second_directory_sync_refuses_while_the_first_runs(make_app) -> None:
+    app = make_app()
+    directory = app.extensions["ting.directory"]
+    list_everyone, go_on = directory.all_users, threading.Event()
+
+    def slow_listing() -> Any:
+        assert go_on.wait(30)
+        return list_everyone()
+
+    directory.all_users = slow_listing
+    first = threading.Thread(target=run_command, args=(app, sync_command, ["--no-progress"]))
+    first.start()
+    try:
+        assert wait_for(lambda: lease_row(app, "directory-sync") is not None)
+        second = app.test_cli_runner().invoke(args=["directory", "sync", "--no-progress"])
+        assert second.exit_code == EXIT_BUSY == 75
+        since = lease_row(app, "directory-sync").taken_at.strftime("%Y-%m-%d %H:%M:%S")
+        assert f"directory-sync is already running on another host or process ({socket.gethostname()}" in (
+            second.output
+        )
+        assert f"since {since} UTC, until " in second.output and "this run did nothing" in second.output
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(User)) == 0  # nothing by the second
+    finally:
+        go_on.set()
+        first.join(30)
+    assert lease_row(app, "directory-sync") is None
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) > 0  # the first one's work
+    again = app.test_cli_runner().invoke(args=["directory", "sync", "--no-progress"])
+    assert again.exit_code == 0, again.output
+    assert "users in the directory" in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["suggestions", "announce"], "suggestions-announce"),
+        (["groups", "ensure-defaults"], "groups-ensure-defaults"),
+        (["demo", "load"], "directory-sync"),
+    ],
+)
+def test_cron_commands_wait_their_turn(make_app, args, name) -> None:
+    app = make_app()
+    with app.app_context():
+        held = take(db.engine, name, 5, holder="app2:77:busy")
+    busy = app.test_cli_runner().invoke(args=args)
+    assert busy.exit_code == EXIT_BUSY, busy.output
+    assert "already running on another host or process (app2:77:busy" in busy.output
+    with app.app_context():
+        release(db.engine, held)
+    done = app.test_cli_runner().invoke(args=args)
+    assert done.exit_code == 0, done.output
+    assert lease_row(app, name) is None
+
+
+def run_command(app: Flask, command: Any, args: list[str]) -> None:
+    """Run a CLI command in this thread as `flask` would (the test runner swaps sys.stdout: one at a time)."""
+    with command.make_context(command.name, args, obj=ScriptInfo(create_app=lambda: app)) as ctx:
+        command.invoke(ctx)
+
+
+def wait_for(condition: Any, seconds: float = 10) -> bool:
+    end = pytime.monotonic() + seconds
+    while pytime.monotonic() < end:
+        if condition():
+            return True
+        pytime.sleep(0.02)
+    return False
