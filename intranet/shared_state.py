@@ -55,6 +55,19 @@ def redis_client(app: Flask) -> Any | None:
     return client
 
 
+def redis_answers(app: Flask) -> bool | None:
+    """For the health check: does the shared Redis answer (None: none configured)?"""
+    client = redis_client(app)
+    if client is None:
+        return None
+    import redis
+
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
 def init_limits(app: Flask) -> None:
     """Bind the process-wide limiter to this app's store, and say so when it is per process."""
     cfg = app.config

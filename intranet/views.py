@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from . import languages
+from . import languages, shared_state
 from .extensions import db, limiter
 from .markdown import render_markdown
 from .models import Department, active_staff_counts
@@ -115,6 +115,9 @@ def healthz() -> tuple[Response, int]:
         checks[name] = check()
     ok = all(checks.values())
     body = {name: "ok" if good else "unavailable" for name, good in checks.items()}
+    redis_ok = shared_state.redis_answers(current_app)
+    if redis_ok is not None:  # shown, but not a failure: without it limits are per process for a while
+        body["redis"] = "ok" if redis_ok else "unavailable"
     return jsonify(status="ok" if ok else "unavailable", **body), 200 if ok else 503
 
 

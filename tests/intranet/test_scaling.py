@@ -400,3 +400,14 @@ def wait_for(condition: Any, seconds: float = 10) -> bool:
             return True
         pytime.sleep(0.02)
     return False
+
+
+def test_health_shows_redis_without_failing_on_it(make_app) -> None:
+    def health(**config: Any) -> tuple[int, dict[str, str]]:
+        response = make_app(**config).test_client().get("/healthz")
+        return response.status_code, response.get_json()
+
+    ok = {"status": "ok", "database": "ok", "directory": "ok"}
+    assert health(REDIS_URL=REDIS) == (200, {**ok, "redis": "ok"})
+    assert health(REDIS_URL=closed_port_url()) == (200, {**ok, "redis": "unavailable"})
+    assert "redis" not in health()[1]
