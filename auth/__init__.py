@@ -14,7 +14,7 @@ from .services import RoleRules, group_addresses
 
 def init_app(app: Flask) -> None:
     """Pick the directory for this app and register the login views and commands."""
-    from . import cli, demo, views
+    from . import cli, demo, generate_cli, views
 
     if app.config["DIRECTORY"] == "demo":
         for key, value in demo.ROLE_CONFIG.items():
@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("ting.health", {})["directory"] = _directory_answers
     app.extensions[GROUP_RESOLVER] = _group_addresses
     app.cli.add_command(cli.directory_cli)
+    cli.demo_cli.add_command(generate_cli.generate_command)
     app.cli.add_command(cli.demo_cli)
 
 

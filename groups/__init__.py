@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from intranet.notifications import register_kind
-from intranet.signals import demo_loaded, departments_changed
+from intranet.signals import demo_generating, demo_loaded, departments_changed
 
 from . import models  # noqa: F401 - the tables, for migrations
 from .views import bp
@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.groups_cli)
     departments_changed.connect(_ensure_defaults, weak=False)
     demo_loaded.connect(_demo_content, weak=False)
+    demo_generating.connect(_generate, weak=False)
 
 
 def _ensure_defaults(sender: object, **extra: object) -> None:
@@ -49,3 +50,9 @@ def _demo_content(sender: object, **extra: object) -> None:
     from .demo import load_demo_content
 
     load_demo_content()
+
+
+def _generate(plan: object, **extra: object) -> None:
+    from .generate import generate_groups
+
+    generate_groups(plan)  # type: ignore[arg-type]

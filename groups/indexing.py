@@ -13,6 +13,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import Select, and_, func, inspect, select
 from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet.extensions import db
 from intranet.indexing import Document, Found, Realms, split_key
@@ -20,6 +21,7 @@ from intranet.markdown import plain_text
 from intranet.models import User
 
 from . import permissions
+from .loaders import with_parents
 from .models import Group, Post, Thread
 from .services import descendant_ids
 
@@ -195,9 +197,10 @@ def found(keys: Iterable[str], user: User) -> dict[str, Found]:
     if ids.get("thread"):
         opening = select(Post).where(Post.thread_id.in_(ids["thread"]), Post.is_opening.is_(True))
         bodies = {p.thread_id: p for p in db.session.scalars(opening)}
-        for thread in db.session.scalars(
-            select(Thread).where(Thread.id.in_(ids["thread"])).options(joinedload(Thread.group))
-        ):
+        threads = db.session.scalars(select(Thread).where(Thread.id.in_(ids["thread"]))).all()
+        groups = with_parents(*{t.group_id for t in threads})  # permission checks walk up: no query per level
+        for thread in threads:
+            set_committed_value(thread, "group", groups[thread.group_id])
             post = bodies.get(thread.id)
             if not permissions.can_read(user, thread.group):
                 continue
@@ -217,10 +220,12 @@ def found(keys: Iterable[str], user: User) -> dict[str, Found]:
         query = (
             select(Post)
             .where(Post.id.in_(ids["post"]), Post.deleted_at.is_(None))
-            .options(joinedload(Post.thread).joinedload(Thread.group))
+            .options(joinedload(Post.thread))
         )
-        for post in db.session.scalars(query):
-            group = post.thread.group
+        posts = db.session.scalars(query).all()
+        groups = with_parents(*{p.thread.group_id for p in posts})
+        for post in posts:
+            group = groups[post.thread.group_id]
             if not permissions.can_read(user, group) or post.is_deleted:
                 continue
             if post.is_hidden and not permissions.is_moderator(user, group):

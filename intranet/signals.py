@@ -3,6 +3,7 @@
 - ``departments_changed``: auth refreshed departments from the directory (login, sync);
   groups makes sure each department has its default open group.
 - ``demo_loaded``: ``flask demo load`` put the demo staff in; other domains add demo content.
+- ``demo_generating``: ``flask demo generate`` put a company of people in; the others fill it.
 
 Receivers run in the sender's transaction: they flush, never commit.
 """
@@ -13,3 +14,5 @@ _signals = Namespace()
 
 departments_changed = _signals.signal("departments-changed")
 demo_loaded = _signals.signal("demo-loaded")
+#: ``flask demo generate``: sent with a :class:`intranet.generate.Plan` once the people are in.
+demo_generating = _signals.signal("demo-generating")

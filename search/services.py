@@ -233,22 +233,29 @@ def similar_suggestions(user: User, title: str, limit: int = 5) -> list:  # list
     return [shown[k] for k in keys if k in shown]
 
 
-def facet_labels() -> dict[str, dict[str, str]]:
-    """Readable names for facet values: kinds, statuses, departments."""
-    departments = {str(d.id): d.name for d in db.session.scalars(select(Department))}
-    departments[COMPANY] = str(_("Company-wide"))
-    return {
-        "kind": {k: str(v) for k, v in KIND_LABELS.items()},
-        "status": suggestions.indexing.status_labels(),
-        "department": departments,
-    }
+@dataclass(frozen=True)
+class FacetNames:
+    """Readable names for facet values and what to type to filter by one, from one department query."""
+
+    labels: dict[str, dict[str, str]]
+    slugs: dict[str, str]
+
+    def filter_value(self, facet: str, value: str) -> str:
+        """What to type for a facet value (``department:sales``)."""
+        if facet == "department":
+            return "company" if value == COMPANY else self.slugs.get(value, value)
+        return value
 
 
-def facet_filter_value(facet: str, value: str) -> str:
-    """What to type for a facet value (``department:sales``)."""
-    if facet == "department":
-        if value == COMPANY:
-            return "company"
-        dept = db.session.get(Department, int(value)) if value.isdigit() else None
-        return dept.slug if dept is not None else value
-    return value
+def facet_names() -> FacetNames:
+    departments = list(db.session.scalars(select(Department)))
+    names = {str(d.id): d.name for d in departments}
+    names[COMPANY] = str(_("Company-wide"))
+    return FacetNames(
+        labels={
+            "kind": {k: str(v) for k, v in KIND_LABELS.items()},
+            "status": suggestions.indexing.status_labels(),
+            "department": names,
+        },
+        slugs={str(d.id): d.slug for d in departments},
+    )

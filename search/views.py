@@ -25,12 +25,12 @@ def index() -> tuple[str, int]:
         order=request.args.get("order", "relevance"),
         page=request.args.get("page", 1, type=int) or 1,
     )
-    labels = services.facet_labels() if outcome.results is not None else {}
+    names = services.facet_names() if outcome.results is not None else services.FacetNames({}, {})
     return render_template(
         "search/results.html",
         outcome=outcome,
-        labels=labels,
-        filter_value=services.facet_filter_value,
+        labels=names.labels,
+        filter_value=names.filter_value,
     ), (503 if outcome.degraded else 200)
 
 

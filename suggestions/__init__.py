@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from intranet.notifications import register_kind
-from intranet.signals import demo_loaded
+from intranet.signals import demo_generating, demo_loaded
 
 from . import models  # noqa: F401 - the tables, for migrations
 from .views import bp, template_helpers
@@ -37,9 +37,16 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.suggestions_cli)
     app.cli.add_command(digest_cli.digest_cli)
     demo_loaded.connect(_demo_content, weak=False)
+    demo_generating.connect(_generate, weak=False)
 
 
 def _demo_content(sender: object, **extra: object) -> None:
     from .demo import load_demo_content
 
     load_demo_content()
+
+
+def _generate(plan: object, **extra: object) -> None:
+    from .generate import generate_suggestions
+
+    generate_suggestions(plan)  # type: ignore[arg-type]

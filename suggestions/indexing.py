@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import url_for
 from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from intranet.extensions import db
 from intranet.indexing import Document, Found, Realms, split_key
@@ -167,7 +167,8 @@ def found(keys: Iterable[str], user: User) -> dict[str, Found]:
     out: dict[str, Found] = {}
     labels = status_labels()
     if ids.get("suggestion"):
-        for s in db.session.scalars(select(Suggestion).where(Suggestion.id.in_(ids["suggestion"]))):
+        query = select(Suggestion).where(Suggestion.id.in_(ids["suggestion"]))
+        for s in db.session.scalars(query.options(joinedload(Suggestion.department))):
             out[f"suggestion:{s.id}"] = Found(
                 key=f"suggestion:{s.id}",
                 kind="suggestion",
