@@ -86,6 +86,7 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SECRET_KEY": SECRET,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "SEARCH_BACKEND": os.environ.get("TEST_SEARCH_BACKEND", "whoosh"),
     }
     cfg.update(extra)
     return cfg

@@ -1,6 +1,11 @@
 """Search fixtures: the groups' small company (every role), content written through the real
-services and committed so the outbox puts it into the test's own Whoosh index, and people
+services and committed so the outbox puts it into the test's own index, and people
 searching over HTTP, each request in an app context of its own as in production.
+
+``TEST_SEARCH_BACKEND=postgresql`` (with a PostgreSQL ``TEST_DATABASE_URL``) runs the same tests
+on the PostgreSQL engine; tests of Whoosh's own files are marked ``whoosh_only`` and are
+deselected in that run (``-m "not whoosh_only"``), or skipped if run anyway. The helpers that
+read "the index itself" read the engine's files or tables.
 
 The ``company`` fixture keeps one app context open for the whole test. The outbox is applied
 after a commit when a request or app context ends; since this one does not end, the helpers
@@ -9,10 +14,14 @@ here apply it themselves (:func:`index_pending`), exactly as the teardown would.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from flask import Flask, g
 from werkzeug.test import TestResponse
 from whoosh import index as whoosh_index
@@ -23,7 +32,7 @@ from groups.models import Group, Post, Thread, Visibility
 from groups.permissions import forget_access
 from intranet.extensions import db
 from intranet.models import User
-from search import outbox
+from search import outbox, pg_backend
 from search import services as search_services
 from suggestions.models import Suggestion
 from tests.groups.conftest import (  # noqa: F401 - fixtures and helpers shared with the groups tests
@@ -38,8 +47,26 @@ from tests.groups.conftest import (  # noqa: F401 - fixtures and helpers shared 
 )
 from tests.suggestions.conftest import draft, staffed, submit  # noqa: F401 - shared with the suggestions tests
 
-#: How long the helpers wait for Whoosh's writer lock (nothing else writes in a test).
+#: How long the helpers wait for the index's writer lock (nothing else writes in a test).
 LOCK_WAIT = 10.0
+#: The engine the search tests run on (tests/conftest.py's base_config reads the same variable).
+SEARCH_BACKEND = os.environ.get("TEST_SEARCH_BACKEND", "whoosh")
+ON_POSTGRESQL = SEARCH_BACKEND == "postgresql"
+whoosh_only = pytest.mark.whoosh_only
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "whoosh_only: reads or damages Whoosh's own index files")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run on PostgreSQL without ``-m "not whoosh_only"``, the Whoosh tests say why they do not run."""
+    if not ON_POSTGRESQL:
+        return
+    skip = pytest.mark.skip(reason="tests Whoosh's index files; TEST_SEARCH_BACKEND=postgresql")
+    for item in items:
+        if item.get_closest_marker("whoosh_only"):
+            item.add_marker(skip)
 
 
 # -- keeping the index in step ------------------------------------------------------------------------
@@ -157,6 +184,92 @@ class Searcher:
 # -- the index itself, read directly --------------------------------------------------------------------
 
 
+def _rows(site: Flask, statement: Any) -> list[Any]:
+    """Rows of the PostgreSQL engine's tables, read on a connection of its own."""
+    with site.app_context(), db.engine.connect() as conn:
+        return list(conn.execute(statement))
+
+
+def indexed(site: Flask) -> dict[str, str]:
+    """Every key the index holds with its stamp, read afresh (not through the app's searcher)."""
+    if ON_POSTGRESQL:
+        docs = pg_backend.documents
+        return dict(_rows(site, sa.select(docs.c.key, docs.c.stamp)))
+    with index_reader(site) as reader:
+        return {fields["key"]: fields["stamp"] for fields in reader.all_stored_fields()}
+
+
+def indexed_date(site: Flask, key: str) -> datetime:
+    """The date the index keeps for a document (what "newest first" sorts by)."""
+    if ON_POSTGRESQL:
+        docs = pg_backend.documents
+        return _rows(site, sa.select(docs.c.date).where(docs.c.key == key))[0].date
+    with index_reader(site) as reader:
+        return reader.column_reader("date", translate=True)[reader.first_id("key", key)]
+
+
+def indexed_realm(site: Flask, key: str) -> str | None:
+    """The realm the index files ``key`` under."""
+    if ON_POSTGRESQL:
+        docs = pg_backend.documents
+        rows = _rows(site, sa.select(docs.c.realm).where(docs.c.key == key))
+        return rows[0].realm if rows else None
+    from whoosh import query as wq
+
+    with index_reader(site) as reader, reader.searcher() as searcher:  # realm is indexed, not stored
+        for realm in reader.field_terms("realm"):
+            hits = searcher.search(wq.And([wq.Term("key", key), wq.Term("realm", realm)]), limit=1)
+            if not hits.is_empty():
+                return realm
+    return None
+
+
+def document_count(site: Flask) -> int:
+    """How many documents the index holds (a document put twice would count twice in Whoosh)."""
+    if ON_POSTGRESQL:
+        return _rows(site, sa.select(sa.func.count()).select_from(pg_backend.documents))[0][0]
+    with index_reader(site) as reader:
+        return reader.doc_count()
+
+
+#: Where the words of a title end up, per engine (see index_contents).
+TITLE_TERM_FIELDS = {"spell", "vector"} if ON_POSTGRESQL else {"spell", "title_en"}
+
+
+@contextmanager
+def write_lock_held(site: Flask) -> Iterator[None]:
+    """The index's writer lock, held as another process would hold it (nothing is written)."""
+    if ON_POSTGRESQL:
+        with site.app_context(), db.engine.connect() as conn, conn.begin():
+            pg_backend._lock(conn, timeout=LOCK_WAIT)
+            yield
+        return
+    writer = whoosh_index.open_dir(site.config["INDEX_DIR"]).writer()
+    try:
+        yield
+    finally:
+        writer.cancel()
+
+
+@contextmanager
+def own_index(site: Flask) -> Iterator[None]:
+    """Give apps made in the block an index of their own, as Whoosh's INDEX_DIR does: on
+    PostgreSQL every app on the database shares the tables, so they are put back afterwards."""
+    if not ON_POSTGRESQL:
+        yield
+        return
+    tables = (pg_backend.documents, pg_backend.words)
+    saved = {table.name: [row._asdict() for row in _rows(site, sa.select(table))] for table in tables}
+    try:
+        yield
+    finally:
+        with site.app_context(), db.engine.begin() as conn:
+            for table in tables:
+                conn.execute(table.delete())
+                if saved[table.name]:
+                    conn.execute(table.insert(), saved[table.name])
+
+
 @contextmanager
 def index_reader(site: Flask) -> Iterator[Any]:
     """A Whoosh reader on the test's index directory, opened without the app's backend."""
@@ -170,8 +283,18 @@ def index_reader(site: Flask) -> Iterator[Any]:
 
 
 def index_contents(site: Flask) -> list[tuple[str, str, str]]:
-    """Everything the index holds, as text: ("stored", field, value) and ("term", field, term) rows."""
+    """Everything the index holds, as text: ("stored", field, value) and ("term", field, term) rows
+    (on PostgreSQL: every column of every document, each lexeme of their vectors as a "vector"
+    term, and each word for "did you mean" as a "spell" term)."""
     rows: list[tuple[str, str, str]] = []
+    if ON_POSTGRESQL:
+        docs, words = pg_backend.documents, pg_backend.words
+        for row in _rows(site, sa.select(docs)):
+            rows += [("stored", name, str(value)) for name, value in row._asdict().items()]
+        lexemes = sa.func.unnest(sa.func.tsvector_to_array(docs.c.vector))
+        rows += [("term", "vector", lexeme) for (lexeme,) in _rows(site, sa.select(lexemes))]
+        rows += [("term", "spell", word) for (word,) in _rows(site, sa.select(words.c.word))]
+        return rows
     with index_reader(site) as reader:
         schema = reader.schema
         for fields in reader.all_stored_fields():

@@ -31,6 +31,7 @@ from suggestions.lifecycle import Status
 from suggestions.models import Suggestion
 from tests.conftest import base_config, csrf_token, login, with_empty_index
 from tests.groups.conftest import build_company, login_as, new_group
+from tests.search.conftest import own_index
 
 PER_PAGE = 5
 
@@ -363,9 +364,12 @@ def test_search_danish_text_with_few_marker_words_is_stemmed_as_danish(
 
 
 @pytest.fixture
-def other_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Apps with other settings on the site's database; they leave its tables to the site."""
+def other_app(site: Site, database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Apps with other settings on the site's database and an index of their own; they leave
+    the site's tables and index to the site."""
     apps: list[Flask] = []
+    separate = own_index(site.app)
+    separate.__enter__()
 
     def make(**config: Any) -> Flask:
         app = create_app(base_config(database_url, INDEX_DIR=str(tmp_path / f"index-{len(apps)}"), **config))
@@ -380,6 +384,7 @@ def other_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    separate.__exit__(None, None, None)
 
 
 @pytest.mark.parametrize("languages", [["nb"], ["nn"], ["en", "nb-NO"], "en,nn"])

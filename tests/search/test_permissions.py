@@ -29,6 +29,7 @@ from suggestions.lifecycle import Status
 from suggestions.models import Suggestion
 from tests.groups.test_journeys import Browser
 from tests.search.conftest import (
+    TITLE_TERM_FIELDS,
     Company,
     Searcher,
     add_member,
@@ -38,7 +39,7 @@ from tests.search.conftest import (
     hide,
     index_contents,
     index_pending,
-    index_reader,
+    indexed_date,
     keys,
     make_user,
     reply,
@@ -614,10 +615,8 @@ def test_similar_offers_suggestions_only_never_group_content(
 
 
 def indexed_dates(app: Flask, *doc_keys: str) -> list[datetime]:
-    """The date the index keeps for each document (its sortable column), read from the index files."""
-    with index_reader(app) as reader:
-        column = reader.column_reader("date", translate=True)
-        return [column[reader.first_id("key", key)] for key in doc_keys]
+    """The date the index keeps for each document (its sortable column), read from the index itself."""
+    return [indexed_date(app, key) for key in doc_keys]
 
 
 # -- anonymity: the index holds no author --------------------------------------------------------------
@@ -668,7 +667,7 @@ def test_search_index_holds_no_author_of_an_anonymous_or_a_named_suggestion(
 
     rows = index_contents(app)
     # The scan sees what is indexed: the title's words are there, as terms of several fields.
-    assert {f for where, f, v in rows if where == "term" and v == "forklift"} >= {"spell", "title_en"}
+    assert {f for where, f, v in rows if where == "term" and v == "forklift"} >= TITLE_TERM_FIELDS
     assert any(where == "stored" for where, _f, _v in rows)
     assert traces_of(author, rows) == []
 

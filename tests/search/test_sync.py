@@ -32,8 +32,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text, update
-from whoosh import index as whoosh_index
-from whoosh import query as wq
 
 from groups import posting
 from groups.models import Group, Post, Thread
@@ -48,6 +46,8 @@ from suggestions.lifecycle import Status
 from suggestions.models import Follow, Suggestion
 from tests.groups.conftest import Company, app, company, new_group  # noqa: F401 - fixtures by name
 from tests.groups.test_journeys import Browser
+from tests.search import conftest as search_conftest
+from tests.search.conftest import whoosh_only
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Seconds any subprocess may live; the concurrent run takes a few.
@@ -75,17 +75,12 @@ def expected(site: Flask) -> dict[str, str]:
 
 
 def indexed(site: Flask) -> dict[str, str]:
-    """Every key the index files hold, with its stamp, read by a fresh Whoosh reader.
+    """Every key the index holds, with its stamp, read afresh (a fresh Whoosh reader).
 
     Not the app's searcher: a refreshed searcher still sees deleted documents (see
     test_refreshed_searcher_forgets_deleted_documents), which would hide or fake drift here.
     """
-    ix = whoosh_index.open_dir(site.config["INDEX_DIR"])
-    try:
-        with ix.reader() as reader:
-            return {fields["key"]: fields["stamp"] for fields in reader.all_stored_fields()}
-    finally:
-        ix.close()
+    return search_conftest.indexed(site)
 
 
 def assert_in_step(site: Flask) -> None:
@@ -118,17 +113,8 @@ def cli(site: Flask, *args: str) -> Any:
 
 
 def realm_of(site: Flask, key: str) -> str | None:
-    """The realm the index files ``key`` under (realm is indexed, not stored)."""
-    ix = whoosh_index.open_dir(site.config["INDEX_DIR"])
-    try:
-        with ix.searcher() as searcher:
-            for realm in searcher.reader().field_terms("realm"):
-                hits = searcher.search(wq.And([wq.Term("key", key), wq.Term("realm", realm)]), limit=1)
-                if not hits.is_empty():
-                    return realm
-    finally:
-        ix.close()
-    return None
+    """The realm the index files ``key`` under."""
+    return search_conftest.indexed_realm(site, key)
 
 
 def newest(model: type, site: Flask) -> int:
@@ -163,14 +149,9 @@ def thread_of(group: Group) -> Thread:
     return db.session.scalars(select(Thread).where(Thread.group_id == group.id).order_by(Thread.id)).first()
 
 
-@contextmanager
-def lock_held(site: Flask) -> Iterator[None]:
-    """Whoosh's writer lock, held as another process would hold it (nothing is written)."""
-    writer = whoosh_index.open_dir(site.config["INDEX_DIR"]).writer()
-    try:
-        yield
-    finally:
-        writer.cancel()
+def lock_held(site: Flask) -> Any:
+    """The index's writer lock, held as another process would hold it (nothing is written)."""
+    return search_conftest.write_lock_held(site)
 
 
 # -- other processes -----------------------------------------------------------------------------------
@@ -614,11 +595,7 @@ def test_worker_killed_after_the_index_commit_is_harmlessly_applied_again(
     synced = cli(site, "sync")
     assert synced.output.strip() == "Applied 5 change(s); 0 left."
     assert_in_step(site)
-    ix = whoosh_index.open_dir(site.config["INDEX_DIR"])
-    try:
-        assert ix.doc_count() == len(expected(site))  # replaced, not added twice
-    finally:
-        ix.close()
+    assert search_conftest.document_count(site) == len(expected(site))  # replaced, not added twice
 
 
 # -- 6. the commands, and a deleted or damaged index -----------------------------------------------------
@@ -674,6 +651,7 @@ def test_check_lists_missing_stale_and_extra_documents_and_rebuild_heals_them(
     assert_in_step(site)
 
 
+@whoosh_only
 def test_deleted_index_keeps_posting_degrades_search_and_rebuild_heals_it(
     site: Flask,
     company: Company,
@@ -694,6 +672,7 @@ def test_deleted_index_keeps_posting_degrades_search_and_rebuild_heals_it(
     assert cli(site, "check").exit_code == 0
 
 
+@whoosh_only
 def test_deleted_index_is_not_silently_replaced_by_a_partial_one(
     site: Flask,
     company: Company,
@@ -723,6 +702,7 @@ def corrupt(site: Flask) -> None:
             path.write_bytes(b"not an index")
 
 
+@whoosh_only
 @whoosh_leaks_the_toc
 def test_corrupted_index_keeps_posting_and_the_outbox_keeps_the_row(
     site: Flask,
@@ -738,6 +718,7 @@ def test_corrupted_index_keeps_posting_and_the_outbox_keeps_the_row(
         assert db.session.scalar(select(func.count()).where(Post.body == "Saved on a broken index.")) == 1
 
 
+@whoosh_only
 @whoosh_leaks_the_toc
 def test_corrupted_index_degrades_the_search_page(
     site: Flask,
@@ -749,6 +730,7 @@ def test_corrupted_index_degrades_the_search_page(
     assert page.status_code == 503 and DEGRADED in page.get_data(as_text=True)
 
 
+@whoosh_only
 @whoosh_leaks_the_toc
 def test_rebuild_heals_a_corrupted_index(site: Flask, company: Company, floor: Group) -> None:
     corrupt(site)

@@ -1,0 +1,61 @@
+"""search documents: the PostgreSQL search engine's tables (on PostgreSQL only)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-04 10:00:00
+
+tsvector and GIN exist on PostgreSQL only; on SQLite the search runs on Whoosh and these
+tables are not made (search/pg_backend.py adds them to the models only on PostgreSQL).
+"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+
+# revision identifiers, used by Alembic.
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def _on_postgresql():
+    return op.get_bind().dialect.name == 'postgresql'
+
+
+def upgrade():
+    if not _on_postgresql():
+        return
+    op.create_table('search_documents',
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('realm', sa.String(length=80), nullable=False),
+    sa.Column('department', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=40), nullable=True),
+    sa.Column('restricted', sa.Boolean(), nullable=False),
+    sa.Column('date', sa.DateTime(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('stamp', sa.String(length=16), nullable=False),
+    sa.Column('language', sa.String(length=2), nullable=False),
+    sa.Column('vector', postgresql.TSVECTOR(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_search_documents'))
+    )
+    op.create_index('ix_search_documents_vector', 'search_documents', ['vector'], unique=False, postgresql_using='gin')
+    op.create_index('ix_search_documents_realm', 'search_documents', ['realm', 'restricted'], unique=False)
+    op.create_index('ix_search_documents_date', 'search_documents', ['date'], unique=False)
+    op.create_table('search_words',
+    sa.Column('word', sa.Text(collation='C'), nullable=False),
+    sa.Column('docs', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('word', name=op.f('pk_search_words'))
+    )
+
+
+def downgrade():
+    if not _on_postgresql():
+        return
+    op.drop_table('search_words')
+    op.drop_index('ix_search_documents_date', table_name='search_documents')
+    op.drop_index('ix_search_documents_realm', table_name='search_documents')
+    op.drop_index('ix_search_documents_vector', table_name='search_documents')
+    op.drop_table('search_documents')
