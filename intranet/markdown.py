@@ -62,7 +62,14 @@ def _parser() -> MarkdownIt:
 
 def render_markdown(text: str) -> Markup:
     """Safe HTML for ``text``: no raw HTML, no scripts, no event handlers, links with rel=noopener."""
-    html = _parser().render(text or "")
+    return _rendered(text or "")
+
+
+@lru_cache(maxsize=4096)
+def _rendered(text: str) -> Markup:
+    """Rendering is a pure function of the text, and a thread page renders 50 posts: each worker
+    keeps the latest few thousand (a cache only: every host renders the same HTML)."""
+    html = _parser().render(text)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -116,8 +116,8 @@ class Suggestion(db.Model):
     status_version: Mapped[int] = mapped_column(Integer, default=1)
     #: A day, never a time (TRUST.md A6), for named and anonymous alike.
     submitted_on: Mapped[date] = mapped_column(Date, index=True)
-    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     adopted_on: Mapped[date | None] = mapped_column(Date, index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id"), index=True)
     #: Distinct voters on this suggestion and its duplicates, kept by ``votes.recount``.
