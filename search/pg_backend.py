@@ -60,10 +60,17 @@ _START, _STOP = "\ue000", "\ue001"
 _HEADLINE = f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "'  # noqa: E501
 _UNDEFINED_TABLE = "42P01"
 _SIZE = "SELECT pg_total_relation_size('search_documents') + pg_total_relation_size('search_words')"
+_QUOTED = "'''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || ''''"  # lexeme as tsquery text
 _UNNEST = "FROM unnest(CAST(:cs AS text[]), CAST(:ts AS text[])) AS u(c, t)"
 #: What a text means in a configuration: as a phrase query, or its lexemes (joined by chr(1)).
 _ANALYSE = {
-    "phrase": sa.text("SELECT c, t, phraseto_tsquery(CAST(c AS regconfig), t)::text " + _UNNEST),
+    # The lexemes in the order of their positions, joined by <-> (the positions as the documents'
+    # vectors number them: stop words leave no gap, see search_packed_tsvector in migration 0008).
+    "phrase": sa.text(
+        "SELECT c, t, (SELECT string_agg(" + _QUOTED + ", ' <-> ' ORDER BY p) "
+        "FROM unnest(to_tsvector(CAST(c AS regconfig), t)) AS v(lexeme, positions, weights), "
+        "unnest(positions) AS p) " + _UNNEST
+    ),
     "lexemes": sa.text(
         "SELECT c, t, array_to_string(tsvector_to_array(to_tsvector(CAST(c AS regconfig), t)), chr(1)) "
         + _UNNEST
@@ -117,6 +124,11 @@ def _when(value: date | datetime) -> datetime:
     return datetime(value.year, value.month, value.day)
 
 
+def _clean(text: str) -> str:
+    """PostgreSQL text cannot hold NUL."""
+    return text.replace("\x00", " ")
+
+
 def _literal(lexeme: str, prefix: bool = False) -> str:
     """One lexeme as tsquery text, quoted so that nothing in it is an operator."""
     quoted = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -156,7 +168,7 @@ class _Match:
     stopped: frozenset[str] = frozenset()
 
     def condition(self) -> sa.ColumnElement[bool]:
-        found = documents.c.vector.op("@@")(sa.cast(self.tsquery, pg.TSQUERY))
+        found = documents.c.vector.op("@@", is_comparison=True)(sa.cast(self.tsquery, pg.TSQUERY))
         return sa.or_(found, documents.c.language.in_(self.stopped)) if self.stopped else found
 
 
@@ -212,8 +224,8 @@ class PostgresBackend:
             "status": doc.status or None,
             "restricted": bool(doc.restricted),
             "date": _when(doc.date),
-            "title": doc.title,
-            "body": doc.body,
+            "title": _clean(doc.title),
+            "body": _clean(doc.body),
             "stamp": stamp(doc),
             "language": lang,
             "config": CONFIGS[lang],
@@ -253,10 +265,10 @@ class PostgresBackend:
     def _analyse(self, conn: Connection, function: str, texts: Iterable[str]) -> None:
         """Ask the server what each text means in each language's configuration, once per text."""
         wanted = [
-            (CONFIGS[lang], text)
+            (CONFIGS[lang], _clean(text))
             for text in dict.fromkeys(texts)
             for lang in self.languages
-            if (function, CONFIGS[lang], text) not in self._analysed
+            if (function, CONFIGS[lang], _clean(text)) not in self._analysed
         ]
         if not wanted:
             return
@@ -270,7 +282,7 @@ class PostgresBackend:
 
     def _phrase_query(self, text: str) -> dict[str, str]:
         """Per language: ``text`` as a phrase tsquery there ('' when only stop words)."""
-        return {lang: self._analysed[("phrase", CONFIGS[lang], text)] for lang in self.languages}
+        return {lang: self._analysed[("phrase", CONFIGS[lang], _clean(text))] for lang in self.languages}
 
     def _clause(self, clause: Any) -> _Match | None:
         if isinstance(clause, Word):
@@ -306,7 +318,8 @@ class PostgresBackend:
         self._analyse(conn, "phrase", self._texts_to_analyse(query))
         required = [m for m in map(self._clause, query.required) if m is not None]
         excluded = [m for m in map(self._clause, query.excluded) if m is not None]
-        marks = _any(m.tsquery for m in required + excluded) or None
+        # Every word of the query is marked, in a phrase or not, as Whoosh does (lexemes hold no space).
+        marks = _any(m.tsquery.replace(" <-> ", " | ") for m in required + excluded) or None
         if query.required and not required:
             return _Text(sa.false(), None, marks)  # only stop words: nothing to look for
         plain = [m.tsquery for m in required if not m.stopped]  # one tsquery: one GIN lookup
@@ -383,7 +396,10 @@ class PostgresBackend:
     def _snippets(self, conn: Connection, hits: Sequence[tuple[Any, str]], marks: str | None) -> list[Markup]:
         """Each hit's best two passages with the query's words in <mark>, the rest escaped; the
         start of a long text is tried first (ts_headline parses all it is given)."""
-        texts = [found.text.replace(_START, "").replace(_STOP, "") for found, _lang in hits]
+        # Escaped before ts_headline, which drops what looks like a tag; the marks are all it adds.
+        texts = [
+            str(escape(_clean(found.text).replace(_START, "").replace(_STOP, ""))) for found, _lang in hits
+        ]
         out: list[str | None] = [None] * len(hits)
         if marks:
             langs = [lang for _found, lang in hits]
@@ -396,11 +412,11 @@ class PostgresBackend:
             for i, headline in zip(rest, again, strict=True):
                 out[i] = headline
         snippets = []
-        for text, headline in zip(texts, out, strict=True):
+        for (found, _lang), headline in zip(hits, out, strict=True):
             if headline and _START in headline:
-                html = str(escape(headline)).replace(_START, "<mark>").replace(_STOP, "</mark>")
+                html = headline.replace(_START, "<mark>").replace(_STOP, "</mark>")
             else:
-                html = str(escape(_shorten(text)))
+                html = str(escape(_shorten(found.text)))
             snippets.append(Markup(html))  # noqa: S704 - escaped above, only the marks are ours
         return snippets
 
@@ -415,7 +431,7 @@ class PostgresBackend:
             lexemes = {
                 lexeme
                 for lang in self.languages
-                for lexeme in self._analysed[("lexemes", CONFIGS[lang], text)].split("\x01")
+                for lexeme in self._analysed[("lexemes", CONFIGS[lang], _clean(text))].split("\x01")
                 if lexeme
             }
             kinds = sorted(set(kinds))
@@ -425,7 +441,11 @@ class PostgresBackend:
             rank = sa.func.ts_rank(documents.c.vector, query)
             rows = conn.execute(
                 sa.select(documents.c.key)
-                .where(_allowed(access), documents.c.kind.in_(kinds), documents.c.vector.op("@@")(query))
+                .where(
+                    _allowed(access),
+                    documents.c.kind.in_(kinds),
+                    documents.c.vector.op("@@", is_comparison=True)(query),
+                )
                 .order_by(rank.desc(), documents.c.date.desc(), sa.func.md5(documents.c.key))
                 .limit(limit)
             )
@@ -453,7 +473,7 @@ class PostgresBackend:
 
     def stamps(self) -> dict[str, str]:
         with self._reading() as conn:
-            return dict(conn.execute(sa.select(documents.c.key, documents.c.stamp)).tuples())
+            return {key: value for key, value in conn.execute(sa.select(documents.c.key, documents.c.stamp))}
 
     def stats(self) -> dict[str, int]:
         with self._reading() as conn:
@@ -481,8 +501,9 @@ def _lock(conn: Connection, timeout: float) -> None:
 
 def _vector() -> sa.ColumnElement[Any]:
     config = sa.cast(sa.bindparam("config"), pg.REGCONFIG)
-    title = sa.func.setweight(sa.func.to_tsvector(config, sa.bindparam("title")), sa.literal_column("'A'"))
-    body = sa.func.setweight(sa.func.to_tsvector(config, sa.bindparam("body")), sa.literal_column("'B'"))
+    packed = sa.func.search_packed_tsvector  # to_tsvector, renumbered without stop words (0008)
+    title = sa.func.setweight(packed(config, sa.bindparam("title")), sa.literal_column("'A'"))
+    body = sa.func.setweight(packed(config, sa.bindparam("body")), sa.literal_column("'B'"))
     return title.op("||")(body)
 
 

@@ -18,6 +18,25 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
+# A text's tsvector with its stop words leaving no gap in the positions, as Whoosh numbers
+# them: the phrase "shift night" then finds "shift at night" (search/pg_backend.py).
+PACKED_TSVECTOR = r"""
+CREATE FUNCTION search_packed_tsvector(config regconfig, content text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(string_agg(quoted || ':' || positions, ' ')::tsvector, ''::tsvector)
+    FROM (
+        SELECT '''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''' AS quoted,
+               string_agg(packed::text, ',' ORDER BY packed) AS positions
+        FROM (
+            SELECT lexeme, least(dense_rank() OVER (ORDER BY position), 16383) AS packed
+            FROM unnest(to_tsvector(config, content)) AS t(lexeme, positions, weights),
+                 unnest(positions) AS position
+        ) AS numbered
+        GROUP BY lexeme
+    ) AS lexemes
+$$
+"""
+
 
 def _on_postgresql():
     return op.get_bind().dialect.name == 'postgresql'
@@ -26,6 +45,7 @@ def _on_postgresql():
 def upgrade():
     if not _on_postgresql():
         return
+    op.execute(PACKED_TSVECTOR)
     op.create_table('search_documents',
     sa.Column('key', sa.String(length=80), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -59,3 +79,4 @@ def downgrade():
     op.drop_index('ix_search_documents_realm', table_name='search_documents')
     op.drop_index('ix_search_documents_vector', table_name='search_documents')
     op.drop_table('search_documents')
+    op.execute('DROP FUNCTION search_packed_tsvector(regconfig, text)')

@@ -15,6 +15,7 @@ here apply it themselves (:func:`index_pending`), exactly as the teardown would.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -216,12 +217,26 @@ def indexed_realm(site: Flask, key: str) -> str | None:
         return rows[0].realm if rows else None
     from whoosh import query as wq
 
-    with index_reader(site) as reader, reader.searcher() as searcher:  # realm is indexed, not stored
-        for realm in reader.field_terms("realm"):
-            hits = searcher.search(wq.And([wq.Term("key", key), wq.Term("realm", realm)]), limit=1)
-            if not hits.is_empty():
-                return realm
+    ix = whoosh_index.open_dir(site.config["INDEX_DIR"])
+    try:
+        with ix.searcher() as searcher:  # realm is indexed, not stored
+            for realm in searcher.reader().field_terms("realm"):
+                hits = searcher.search(wq.And([wq.Term("key", key), wq.Term("realm", realm)]), limit=1)
+                if not hits.is_empty():
+                    return realm
+    finally:
+        ix.close()
     return None
+
+
+def wipe_index(site: Flask) -> None:
+    """Lose the whole index, as a new host or a restore without it would."""
+    if ON_POSTGRESQL:
+        with site.app_context(), db.engine.begin() as conn:
+            conn.execute(pg_backend.documents.delete())
+            conn.execute(pg_backend.words.delete())
+        return
+    shutil.rmtree(site.config["INDEX_DIR"])
 
 
 def document_count(site: Flask) -> int:

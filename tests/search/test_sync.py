@@ -606,7 +606,7 @@ def test_rebuild_shows_its_progress_and_count_and_check_then_agrees(
     company: Company,
     floor: Group,
 ) -> None:
-    shutil.rmtree(site.config["INDEX_DIR"])
+    search_conftest.wipe_index(site)
     with site.app_context():
         total = providers.count()
     result = cli(site, "rebuild")
