@@ -8,7 +8,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 SYSTEM_TEST_PACKAGES := slapd ldap-utils chromium openssl
 
-.PHONY: run test install install-test system-test-deps lint fmt translations catalogs clean
+.PHONY: run test install install-test system-test-deps bench-deps lint fmt translations catalogs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ system-test-deps:
 
 test: install-test system-test-deps catalogs
 	@TEST_PG_URL="$(TEST_PG_URL)" BIN="$(BIN)" bash tests/run-suites.sh
+
+# What bench/web drives: gunicorn (extra `prod`) and Debian's wrk load generator.
+bench-deps: install-test
+	$(BIN)/pip install --quiet -e '.[prod,test]'
+	@dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q "install ok installed" || \
+	  { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends wrk; }
 
 lint: install-test
 	$(BIN)/ruff check .

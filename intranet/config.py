@@ -106,6 +106,7 @@ DEFAULTS: dict[str, Any] = {
     "DIGEST_PUBLIC": False,  # True: every employee reads approved digests (management always does)
     "DIGEST_FEED_KEY": None,  # a secret the intranet portal adds to the Atom feed's URL (?key=…)
     "DIGEST_SEND_LEASE_MINUTES": 30,  # a send that crashed is retried after this long
+    "DIGEST_REPORT_CACHE_SECONDS": 60,  # a worker reuses a month's figures this long (0: never)
     # Cron jobs on several hosts (intranet/leases.py): a crashed run's lease ends after this long.
     "JOB_LEASE_MINUTES": 10,
 }

@@ -87,6 +87,8 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SEARCH_BACKEND": os.environ.get("TEST_SEARCH_BACKEND", "whoosh"),
+        # Tests change the data and read the digest at once; the report cache has its own test.
+        "DIGEST_REPORT_CACHE_SECONDS": 0,
     }
     cfg.update(extra)
     return cfg

@@ -24,7 +24,7 @@ from intranet.extensions import db
 from intranet.models import Department, active_staff_counts
 
 from ..lifecycle import Status
-from ..models import Suggestion
+from ..models import Adoption, Suggestion
 from ..permissions import digest_filter
 from . import months
 
@@ -125,6 +125,17 @@ def adopted_in(month: date) -> ColumnElement[bool]:
         Suggestion.adopted_on >= start,
         Suggestion.adopted_on < end,
     )
+
+
+def adoptions_stamp(month: date) -> tuple[int, object]:
+    """How many improvements the month has and when the last one's record was edited."""
+    row = db.session.execute(
+        select(func.count(), func.max(Adoption.updated_at))
+        .select_from(Suggestion)
+        .outerjoin(Adoption, Adoption.suggestion_id == Suggestion.id)
+        .where(adopted_in(month))
+    ).one()
+    return int(row[0]), row[1]
 
 
 def adopted_items(firsts: list[date]) -> list[Item]:

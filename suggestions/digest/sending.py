@@ -152,7 +152,7 @@ def subject(month: date) -> str:
 
 def compose(digest: Digest) -> EmailMessage:
     """The month's message without a recipient: plain text, HTML, the charts inline."""
-    report = services.build_report(digest)
+    report = services.build_report(digest, fresh=True)  # the mail says exactly what is true now
     cids = {name: make_msgid(name, domain="ting.digest") for name in pictures.NAMES}
     context = presenting.context(digest, report)
     message = EmailMessage()

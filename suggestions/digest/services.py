@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,8 +39,50 @@ def highlighted_ids(digest: Digest) -> set[int]:
     return {h.suggestion_id for h in digest.highlights} if digest.id is not None else set()
 
 
-def build_report(digest: Digest) -> report.Report:
-    return report.build(digest.month, highlighted=highlighted_ids(digest))
+def build_report(digest: Digest, *, fresh: bool = False) -> report.Report:
+    """The month's report, from this worker's short-lived cache when nothing it shows has changed.
+
+    A month's report costs a few hundred milliseconds at company scale (a hundred improvements
+    and two months of figures) and is read by everyone at once when the digest goes out.
+    The key holds what an editor changes (the highlights) and what a reviewer changes (the
+    adoptions of the month: their number and latest edit), so those show at once; the other
+    figures may lag by ``DIGEST_REPORT_CACHE_SECONDS``. A cache per worker, not shared state:
+    every host computes the same report.
+    """
+    seconds = float(current_app.config["DIGEST_REPORT_CACHE_SECONDS"])
+    highlights = highlighted_ids(digest)
+    if fresh or seconds <= 0:
+        return report.build(digest.month, highlighted=highlights)
+    key = (digest.month, frozenset(highlights), report.adoptions_stamp(digest.month))
+    return _reports.get(key, seconds, lambda: report.build(digest.month, highlighted=highlights))
+
+
+class _ReportCache:
+    MAX = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[object, tuple[float, report.Report]] = {}
+
+    def get(self, key: object, seconds: float, build: Callable[[], report.Report]) -> report.Report:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        built = build()
+        with self._lock:
+            if len(self._entries) >= self.MAX:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            self._entries[key] = (now + seconds, built)
+        return built
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_reports = _ReportCache()
 
 
 def edit(

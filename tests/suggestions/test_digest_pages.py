@@ -210,3 +210,37 @@ def test_the_navigation_offers_the_digest_to_its_readers(make_app, november: Mon
     assert nav in login_as(public.test_client(), november.company.member).get("/suggestions/").get_data(
         as_text=True
     )
+
+
+def test_a_workers_report_cache_shows_adoption_edits_at_once(app: Flask, november: Month) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from intranet.clock import utcnow
+    from suggestions.models import Adoption, Suggestion
+
+    app.config["DIGEST_REPORT_CACHE_SECONDS"] = 60
+    services._reports.clear()
+    client = login_as(app.test_client(), november.company.management)
+    page = f"/digest/{key(november)}"
+    assert "A second coffee machine" in client.get(page).get_data(as_text=True)
+    rename = update(Suggestion).where(Suggestion.id == november.named.id).values(title="Two coffee machines")
+    db.session.execute(rename.execution_options(synchronize_session=False))
+    db.session.commit()
+    # A title edit is not in the cache key: within the minute, this worker shows the cached report.
+    assert "Two coffee machines" not in client.get(page).get_data(as_text=True)
+    # An edit of the month's adoption records is: the next request builds the report again.
+    later = utcnow() + timedelta(seconds=1)
+    touch = update(Adoption).where(Adoption.suggestion_id == november.named.id).values(updated_at=later)
+    db.session.execute(touch.execution_options(synchronize_session=False))
+    db.session.commit()
+    assert "Two coffee machines" in client.get(page).get_data(as_text=True)
+    # The mail never reads the cache.
+    db.session.execute(
+        rename.values(title="Three coffee machines").execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    digest = services.find_or_new(november.month)
+    assert "Three coffee machines" in [i.title for i in services.build_report(digest, fresh=True).items]
+    assert "Three coffee machines" not in [i.title for i in services.build_report(digest).items]
