@@ -301,12 +301,14 @@ def test_one_of_many_takes_a_lease_at_once(make_app) -> None:
 def test_a_crashed_holders_lease_runs_out(make_app) -> None:
     app = make_app()
     with app.app_context():
-        take(db.engine, "directory-sync", 5, holder="app1:4242:gone")
+        busy = take(db.engine, "test-busy", 5, holder="app1:4242:gone")
         with pytest.raises(LeaseBusy, match=r"already running on another host .*app1:4242:gone, since "):
-            take(db.engine, "directory-sync", 5)
-        take(db.engine, "nightly", -0.1, holder="app1:4242:gone")  # ended a few seconds ago
-        held = take(db.engine, "nightly", 5)
-    assert lease_row(app, "nightly").holder == held.holder != "app1:4242:gone"
+            take(db.engine, "test-busy", 5)
+        take(db.engine, "test-nightly", -0.1, holder="app1:4242:gone")  # ended a few seconds ago
+        held = take(db.engine, "test-nightly", 5)
+        assert lease_row(app, "test-nightly").holder == held.holder != "app1:4242:gone"
+        release(db.engine, busy)
+        release(db.engine, held)
 
 
 def test_a_long_job_keeps_its_lease_and_gives_it_back(make_app) -> None:
