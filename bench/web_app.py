@@ -41,3 +41,7 @@ def floor_app(database_url: str) -> Flask:
 
 ting = create_app()
 application = DispatcherMiddleware(ting.wsgi_app, {"/_floor": floor_app(os.environ["INTRANET_DATABASE_URL"])})
+if os.environ.get("BENCH_PROFILE_DIR"):  # a cProfile file per request, to see where server time goes
+    from werkzeug.middleware.profiler import ProfilerMiddleware
+
+    application = ProfilerMiddleware(application, profile_dir=os.environ["BENCH_PROFILE_DIR"], stream=None)
