@@ -41,12 +41,8 @@ def _languages(app: Flask) -> list[str]:
 
 def _backend(app: Flask, languages: list[str]) -> Backend:
     """The engine INTRANET_SEARCH_BACKEND names (validated in intranet.config)."""
-    from intranet.extensions import db
-
     from . import pg_backend
 
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pg_backend.register_tables(db.metadata)  # migration 0008 made them: they are models here
     if app.config["SEARCH_BACKEND"] == "postgresql":
         return pg_backend.PostgresBackend(functools.cache(lambda: _engine(app)), languages)
     from .whoosh_backend import WhooshBackend

@@ -16,11 +16,14 @@ documents in the database they already share. It mirrors :mod:`search.whoosh_bac
   within 1 edit (2 from six letters) in Python, as Whoosh's ``terms_within(prefix=1)``; so no
   extension (pg_trgm, fuzzystrmatch) is needed on the server.
 
-The tables are SQLAlchemy Core tables in a MetaData of their own, created by migration 0008 on
-PostgreSQL only (tsvector and GIN have no SQLite equivalent). ``tests/intranet/test_migrations``
-compares ``db.metadata`` with the migrated database, so :func:`register_tables` copies them into
-``db.metadata`` when the app's database is PostgreSQL (where the migration made them) and never
-on SQLite (where it did not): on both, the models are exactly what the migrations give.
+The tables are SQLAlchemy Core tables in a MetaData of their own and a PostgreSQL schema of
+their own (``ting_search``), made by migration 0008 on PostgreSQL only (tsvector and GIN have no
+SQLite equivalent). Not ``db.Model``: ``tests/intranet/test_migrations`` compares ``db.metadata``
+with the migrated database's default schema, and the tables exist on PostgreSQL only, so in
+``db.metadata`` they would be missing from SQLite, and in the default schema but not in
+``db.metadata`` they would be "removed tables" on PostgreSQL. In their own schema, the models
+equal the migrations on both, with no app-dependent global state; and the index, derived from
+the database (DESIGN.md invariant 3), stays apart from the tables that are the truth.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from . import analysis
 from .backend import FACETS, Criteria, Hit, IndexBusy, IndexUnavailable, Loader, Results, stamp
 from .query import AnyOf, Phrase, Query, Word
 
+#: The PostgreSQL schema of the engine's tables and function (migration 0008).
+SCHEMA = "ting_search"
 CONFIGS = {"en": "english", "no": "norwegian", "da": "danish", "nl": "dutch", "sv": "swedish"}
 SNIPPET_CHARS = 240
 #: How much of a text's start is highlighted before the whole text is (ts_headline parses it all).
@@ -58,8 +63,10 @@ BATCH = 500
 # Marks for ts_headline that no text holds (they are removed from it first), escaped, then replaced.
 _START, _STOP = "\ue000", "\ue001"
 _HEADLINE = f'StartSel="{_START}", StopSel="{_STOP}", MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "'  # noqa: E501
-_UNDEFINED_TABLE = "42P01"
-_SIZE = "SELECT pg_total_relation_size('search_documents') + pg_total_relation_size('search_words')"
+_MISSING = ("42P01", "3F000", "42883")  # no such table, schema, function: not migrated
+_SIZE = "SELECT " + " + ".join(
+    f"pg_total_relation_size('{SCHEMA}.{t}')" for t in ("search_documents", "search_words")
+)
 _QUOTED = "'''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || ''''"  # lexeme as tsquery text
 _UNNEST = "FROM unnest(CAST(:cs AS text[]), CAST(:ts AS text[])) AS u(c, t)"
 #: What a text means in a configuration: as a phrase query, or its lexemes (joined by chr(1)).
@@ -77,7 +84,7 @@ _ANALYSE = {
     ),
 }
 
-metadata = sa.MetaData()
+metadata = sa.MetaData(schema=SCHEMA)
 
 documents = sa.Table(
     "search_documents",
@@ -107,13 +114,6 @@ words = sa.Table(
     sa.Column("docs", sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint("word", name="pk_search_words"),
 )
-
-
-def register_tables(target: sa.MetaData) -> None:
-    """Put the engine's tables into ``target`` (the app's ``db.metadata`` on PostgreSQL), once."""
-    for table in (documents, words):
-        if table.name not in target.tables:
-            table.to_metadata(target)
 
 
 def _when(value: date | datetime) -> datetime:
@@ -484,7 +484,7 @@ class PostgresBackend:
 
 
 def _raise_unavailable(exc: DBAPIError) -> None:
-    if getattr(exc.orig, "sqlstate", None) == _UNDEFINED_TABLE:
+    if getattr(exc.orig, "sqlstate", None) in _MISSING:
         raise IndexUnavailable("missing (run `flask db upgrade`)") from exc
 
 
@@ -501,7 +501,7 @@ def _lock(conn: Connection, timeout: float) -> None:
 
 def _vector() -> sa.ColumnElement[Any]:
     config = sa.cast(sa.bindparam("config"), pg.REGCONFIG)
-    packed = sa.func.search_packed_tsvector  # to_tsvector, renumbered without stop words (0008)
+    packed = getattr(sa.func, SCHEMA).search_packed_tsvector  # to_tsvector without stop-word gaps
     title = sa.func.setweight(packed(config, sa.bindparam("title")), sa.literal_column("'A'"))
     body = sa.func.setweight(packed(config, sa.bindparam("body")), sa.literal_column("'B'"))
     return title.op("||")(body)

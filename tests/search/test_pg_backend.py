@@ -36,7 +36,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng = sa.create_engine(with_driver(database_url))
     yield eng
     with eng.begin() as conn:
-        conn.execute(sa.text("DELETE FROM search_documents; DELETE FROM search_words"))
+        conn.execute(
+            sa.text("DELETE FROM ting_search.search_documents; DELETE FROM ting_search.search_words")
+        )
     eng.dispose()
 
 
@@ -76,7 +78,10 @@ def _loader(docs: dict[str, Document]):  # noqa: ANN202 - a search.backend.Loade
 def test_migration_made_the_gin_index_and_the_realm_index(engine: Engine) -> None:
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_documents'")
+            sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = 'ting_search' AND tablename = 'search_documents'"
+            )
         )
         indexes = {name: definition for name, definition in rows}
     assert "USING gin (vector)" in indexes["ix_search_documents_vector"]
@@ -158,7 +163,7 @@ def test_edit_distance_is_levenshtein_with_a_cut_off() -> None:
 def test_a_missing_table_is_index_unavailable(engine: Engine) -> None:
     backend = PostgresBackend(engine, LANGUAGES)
     with engine.connect() as conn:
-        conn.execute(sa.text("ALTER TABLE search_documents RENAME TO search_documents_away"))
+        conn.execute(sa.text("ALTER TABLE ting_search.search_documents RENAME TO search_documents_away"))
         conn.commit()
         try:
             with pytest.raises(IndexUnavailable):
@@ -167,7 +172,7 @@ def test_a_missing_table_is_index_unavailable(engine: Engine) -> None:
                 writer.put(doc("post:1", "Lost"))
         finally:
             conn.rollback()
-            conn.execute(sa.text("ALTER TABLE search_documents_away RENAME TO search_documents"))
+            conn.execute(sa.text("ALTER TABLE ting_search.search_documents_away RENAME TO search_documents"))
             conn.commit()
 
 

@@ -4,21 +4,41 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from intranet.indexing import Document, Found, Realms
 from search.backend import Criteria
 from search.query import parse
 from search.whoosh_backend import SNIPPET_SCAN, WhooshBackend
+from tests.search.conftest import ON_POSTGRESQL
 
 FILLER = "The weekly report covers deliveries and orders for the whole team. "
 READER = Realms(readable=frozenset({"group:1"}), moderated=frozenset())
 
 
-def snippet_of(tmp_path: Path, body: str, query: str) -> str:
+@pytest.fixture
+def make_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The engine of the run (TEST_SEARCH_BACKEND): Whoosh in a temp dir, or PostgreSQL on the
+    run's database (its search tables emptied after the test)."""
+    if not ON_POSTGRESQL:
+        yield lambda: WhooshBackend(tmp_path / "ix", ["en"])
+        return
+    from intranet.config import with_driver
+    from search.pg_backend import PostgresBackend
+
+    url = request.getfixturevalue("database_url")
+    engine = sa.create_engine(with_driver(url))
+    yield lambda: PostgresBackend(engine, ["en"])
+    PostgresBackend(engine, ["en"]).rebuild(iter(()), lambda n: None)
+    engine.dispose()
+
+
+def snippet_of(make_engine: Any, body: str, query: str) -> str:
     doc = Document("post:1", "post", "", body, "group:1", None, date(2026, 3, 1))
-    engine = WhooshBackend(tmp_path / "ix", ["en"])
+    engine = make_engine()
     engine.rebuild(iter([doc]), lambda n: None)
 
     def load(keys: list[str]) -> dict[str, Found]:
@@ -33,7 +53,7 @@ def snippet_of(tmp_path: Path, body: str, query: str) -> str:
 
 
 @pytest.mark.parametrize("at", ["start", "cut", "end"])
-def test_a_long_texts_snippet_marks_the_word_wherever_it_is(tmp_path: Path, at: str) -> None:
+def test_a_long_texts_snippet_marks_the_word_wherever_it_is(make_engine: Any, at: str) -> None:
     filler = FILLER * (2 * SNIPPET_SCAN // len(FILLER))
     cut = SNIPPET_SCAN - 4  # the word straddles the end of the start that is searched first
     body = {
@@ -41,12 +61,12 @@ def test_a_long_texts_snippet_marks_the_word_wherever_it_is(tmp_path: Path, at: 
         "cut": filler[:cut] + " forklift batteries " + filler[cut:],
         "end": filler + "Forklift batteries run flat.",
     }[at]
-    snippet = snippet_of(tmp_path, body, "forklift")
+    snippet = snippet_of(make_engine, body, "forklift")
     assert "<mark>forklift</mark>" in snippet.lower()
     assert "batteries" in snippet
 
 
-def test_a_prefix_is_marked_in_a_long_texts_start(tmp_path: Path) -> None:
+def test_a_prefix_is_marked_in_a_long_texts_start(make_engine: Any) -> None:
     body = "Forklifts everywhere. " + FILLER * 80
-    snippet = snippet_of(tmp_path, body, "forklift*")
+    snippet = snippet_of(make_engine, body, "forklift*")
     assert snippet.startswith("<mark>Forklifts</mark>")
