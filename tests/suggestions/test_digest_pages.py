@@ -244,3 +244,21 @@ def test_a_workers_report_cache_shows_adoption_edits_at_once(app: Flask, novembe
     digest = services.find_or_new(november.month)
     assert "Three coffee machines" in [i.title for i in services.build_report(digest, fresh=True).items]
     assert "Three coffee machines" not in [i.title for i in services.build_report(digest).items]
+
+
+def test_item_cards_are_rendered_once_per_language(app: Flask, november: Month) -> None:
+    from flask_babel import force_locale, gettext
+
+    from suggestions.digest import presenting
+
+    digest = services.find_or_new(november.month)
+    item = next(i for i in services.build_report(digest).items if i.money is not None or i.hours is not None)
+    with app.test_request_context():
+        with force_locale("en"):
+            english = presenting.item_card(item)
+        with force_locale("nb"):
+            norwegian, again = presenting.item_card(item), presenting.item_card(item)
+            benefit = gettext("Benefit:")
+    assert "Benefit:" in english and benefit != "Benefit:" and benefit in norwegian
+    assert again is norwegian  # the second call is the cached card
+    assert item.title in english and item.title in norwegian
