@@ -56,10 +56,6 @@ ON_POSTGRESQL = SEARCH_BACKEND == "postgresql"
 whoosh_only = pytest.mark.whoosh_only
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "whoosh_only: reads or damages Whoosh's own index files")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run on PostgreSQL without ``-m "not whoosh_only"``, the Whoosh tests say why they do not run."""
     if not ON_POSTGRESQL:
