@@ -8,6 +8,8 @@ in a warm cache. Call inside an app context on a database filled by ``flask demo
 
 from __future__ import annotations
 
+from urllib.parse import quote_plus
+
 from sqlalchemy import func, select
 
 from groups.models import Group, Thread
@@ -49,16 +51,10 @@ def urls(role: str, per_page: int = PER_PAGE) -> dict[str, list[str]]:
         "thread": [f"/groups/threads/{t}" for t in _long_threads(person, per_page)],
         "suggestions": ["/suggestions/?sort=votes", "/suggestions/?sort=votes&page=2"],
         "suggestion": [f"/suggestions/{s}" for s in _popular_suggestions(per_page)],
-        "search": ["/search/?q=" + _quote(q) for q in SEARCHES],
+        "search": ["/search/?q=" + quote_plus(q) for q in SEARCHES],
         "digest": [f"/digest/{months.key(months.previous(utcnow().date()))}"],
         "notifications": ["/notifications"],
     }
-
-
-def _quote(text: str) -> str:
-    from urllib.parse import quote_plus
-
-    return quote_plus(text)
 
 
 def _readable(person: User, group_ids: list[int], wanted: int) -> list[int]:

@@ -21,9 +21,8 @@ from intranet.markdown import plain_text
 from intranet.models import User
 
 from . import permissions
-from .loaders import with_parents
 from .models import Group, Post, Thread
-from .services import descendant_ids
+from .services import descendant_ids, with_parents
 
 KINDS = ("thread", "post")
 #: Refresh keys that stand for several documents.

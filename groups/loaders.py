@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet.extensions import db
@@ -12,24 +11,13 @@ from intranet.roles import require
 
 from .models import Group, Post, Thread
 from .permissions import can_list, can_read
+from .services import with_parents
 
 
-def with_parents(*group_ids: int) -> dict[int, Group]:
-    """The groups and every group above them, in one query (a recursive CTE), by id.
-
-    Each loaded group holds its parent, so ``group.parent`` (breadcrumbs, inherited
-    visibility and moderators, permission checks) costs no query per level: a page's
-    query count does not depend on how deep its groups sit.
-    """
-    if not group_ids:
-        return {}
-    chain = select(Group.id, Group.parent_id).where(Group.id.in_(group_ids)).cte("chain", recursive=True)
-    chain = chain.union_all(select(Group.id, Group.parent_id).join(chain, Group.id == chain.c.parent_id))
-    loaded = {g.id: g for g in db.session.scalars(select(Group).where(Group.id.in_(select(chain.c.id))))}
-    for group in loaded.values():
-        if group.parent_id in loaded:
-            set_committed_value(group, "parent", loaded[group.parent_id])
-    return loaded
+def _with_group(thread: Thread) -> Thread:
+    """The thread holding its group and the group's parents (see ``services.with_parents``)."""
+    set_committed_value(thread, "group", with_parents(thread.group_id)[thread.group_id])
+    return thread
 
 
 def group_or_404(group_id: int, *, content: bool = True) -> Group:
@@ -45,8 +33,7 @@ def thread_or_404(thread_id: int) -> Thread:
     thread = db.session.get(Thread, thread_id)
     if thread is None:
         abort(404)
-    set_committed_value(thread, "group", with_parents(thread.group_id)[thread.group_id])
-    require(can_read(current_user, thread.group), hide=True)
+    require(can_read(current_user, _with_group(thread).group), hide=True)
     return thread
 
 
@@ -54,6 +41,5 @@ def post_or_404(post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None:
         abort(404)
-    set_committed_value(post.thread, "group", with_parents(post.thread.group_id)[post.thread.group_id])
-    require(can_read(current_user, post.thread.group), hide=True)
+    require(can_read(current_user, _with_group(post.thread).group), hide=True)
     return post

@@ -12,6 +12,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from intranet.clock import utcnow
 from intranet.extensions import db
@@ -199,6 +200,24 @@ def leave_group(user: User, group: Group) -> None:
         )
     )
     forget_access(user.id)
+
+
+def with_parents(*group_ids: int) -> dict[int, Group]:
+    """The groups and every group above them, in one query (a recursive CTE), by id.
+
+    Each loaded group holds its parent, so ``group.parent`` (breadcrumbs, inherited
+    visibility and moderators, permission checks) costs no query per level: a page's
+    query count does not depend on how deep its groups sit.
+    """
+    if not group_ids:
+        return {}
+    chain = select(Group.id, Group.parent_id).where(Group.id.in_(group_ids)).cte("chain", recursive=True)
+    chain = chain.union_all(select(Group.id, Group.parent_id).join(chain, Group.id == chain.c.parent_id))
+    loaded = {g.id: g for g in db.session.scalars(select(Group).where(Group.id.in_(select(chain.c.id))))}
+    for group in loaded.values():
+        if group.parent_id in loaded:
+            set_committed_value(group, "parent", loaded[group.parent_id])
+    return loaded
 
 
 def descendant_ids(group: Group) -> list[int]:

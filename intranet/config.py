@@ -49,7 +49,8 @@ DEFAULTS: dict[str, Any] = {
     # REDIS_URL (e.g. redis://127.0.0.1:6379/0) is the default for both; None: per-process memory.
     "REDIS_URL": None,
     "REDIS_KEY_PREFIX": "ting",  # Ting's own keys in that Redis (several installs may share one)
-    "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL, else memory:// (see intranet/ratelimits.py)
+    "REDIS_TIMEOUT": 0.5,  # seconds a Redis that does not answer may cost a request (then the fallback)
+    "RATELIMIT_STORAGE_URI": None,  # None: REDIS_URL, else memory:// (see intranet/shared_state.py)
     # The directory. Without LDAP_URL the embedded demo directory is used.
     "LDAP_URL": None,
     "LDAP_START_TLS": False,

@@ -24,8 +24,6 @@ from .extensions import limiter
 log = logging.getLogger(__name__)
 
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "unix://")
-# A Redis that does not answer costs a request at most this long (seconds), then the fallback.
-REDIS_TIMEOUT = 0.5
 
 
 def is_redis(url: str | None) -> bool:
@@ -49,7 +47,7 @@ def redis_client(app: Flask) -> Any | None:
     if client is None:
         import redis  # the `prod` extra: only needed when a Redis is configured
 
-        timeout = float(app.config.get("REDIS_TIMEOUT", REDIS_TIMEOUT))
+        timeout = float(app.config["REDIS_TIMEOUT"])
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
         app.extensions["ting_redis"] = client
     return client
@@ -72,7 +70,7 @@ def init_limits(app: Flask) -> None:
     """Bind the process-wide limiter to this app's store, and say so when it is per process."""
     cfg = app.config
     if is_redis(cfg["RATELIMIT_STORAGE_URI"]):
-        timeout = float(cfg.get("REDIS_TIMEOUT", REDIS_TIMEOUT))
+        timeout = float(cfg["REDIS_TIMEOUT"])
         cfg.setdefault(
             "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": timeout, "socket_timeout": timeout}
         )

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from markupsafe import Markup
@@ -22,6 +23,23 @@ from .query import Query
 
 ORDERS = ("relevance", "date")
 FACETS = ("kind", "department", "status")
+#: A snippet's length, and how much of a text's start is searched for one before the whole text is.
+SNIPPET_CHARS = 240
+SNIPPET_SCAN = 3000
+
+
+def naive_utc(value: date | datetime) -> datetime:
+    """A document's date as both engines store it: naive UTC (a day is its midnight)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    return datetime(value.year, value.month, value.day)
+
+
+def shorten(text: str) -> str:
+    """The start of a text, cut at a word, for a hit whose text matched nothing to highlight."""
+    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def stamp(doc: Document) -> str:

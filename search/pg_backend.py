@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,15 +45,24 @@ from sqlalchemy.exc import DBAPIError
 from intranet.indexing import Document, Realms
 
 from . import analysis
-from .backend import FACETS, Criteria, Hit, IndexBusy, IndexUnavailable, Loader, Results, stamp
+from .backend import (
+    FACETS,
+    SNIPPET_SCAN,
+    Criteria,
+    Hit,
+    IndexBusy,
+    IndexUnavailable,
+    Loader,
+    Results,
+    naive_utc,
+    shorten,
+    stamp,
+)
 from .query import AnyOf, Phrase, Query, Word
 
 #: The PostgreSQL schema of the engine's tables and function (migration 0008).
 SCHEMA = "ting_search"
 CONFIGS = {"en": "english", "no": "norwegian", "da": "danish", "nl": "dutch", "sv": "swedish"}
-SNIPPET_CHARS = 240
-#: How much of a text's start is highlighted before the whole text is (ts_headline parses it all).
-SNIPPET_SCAN = 3000
 #: How long a rebuild waits for a writer that is still busy.
 REBUILD_LOCK_WAIT = 120.0
 #: The advisory lock of the index's writer (advisory locks are per database).
@@ -114,14 +123,6 @@ words = sa.Table(
     sa.Column("docs", sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint("word", name="pk_search_words"),
 )
-
-
-def _when(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
-    return datetime(value.year, value.month, value.day)
 
 
 def _clean(text: str) -> str:
@@ -223,7 +224,7 @@ class PostgresBackend:
             "department": str(doc.department_id) if doc.department_id is not None else "none",
             "status": doc.status or None,
             "restricted": bool(doc.restricted),
-            "date": _when(doc.date),
+            "date": naive_utc(doc.date),
             "title": _clean(doc.title),
             "body": _clean(doc.body),
             "stamp": stamp(doc),
@@ -416,7 +417,7 @@ class PostgresBackend:
             if headline and _START in headline:
                 html = headline.replace(_START, "<mark>").replace(_STOP, "</mark>")
             else:
-                html = str(escape(_shorten(found.text)))
+                html = str(escape(shorten(found.text)))
             snippets.append(Markup(html))  # noqa: S704 - escaped above, only the marks are ours
         return snippets
 
@@ -587,10 +588,6 @@ def _headlines(conn: Connection, langs: list[str], texts: list[str], marks: str)
         {"cs": [CONFIGS[lang] for lang in langs], "ts": texts, "q": marks, "o": _HEADLINE},
     )
     return [row[0] or "" for row in rows]
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 class _Writer:

@@ -14,7 +14,6 @@ import heapq
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +28,28 @@ from whoosh.searching import Searcher
 from intranet.indexing import Document, Realms
 
 from . import analysis
-from .backend import FACETS, Criteria, Hit, IndexBusy, IndexUnavailable, Loader, Results, stamp
+from .backend import (
+    FACETS,
+    SNIPPET_CHARS,
+    SNIPPET_SCAN,
+    Criteria,
+    Hit,
+    IndexBusy,
+    IndexUnavailable,
+    Loader,
+    Results,
+    naive_utc,
+    shorten,
+    stamp,
+)
 from .query import AnyOf, Phrase, Query, Word
 from .whoosh_codec import Codec
 from .whoosh_view import Lookup, SegmentCache, View
 
-SNIPPET_CHARS = 240
-#: How much of a text's start is searched for a snippet before the whole text is.
-SNIPPET_SCAN = 3000
 #: How often a table of contents replaced while it was being read is read again.
 TOC_READS = 5
 #: How long a rebuild waits for a writer that is still busy.
 REBUILD_LOCK_WAIT = 120.0
-
-
-def _when(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value
-    return datetime(value.year, value.month, value.day)
 
 
 class _Mark(highlight.Formatter):
@@ -197,7 +198,7 @@ class WhooshBackend:
             "realm": doc.realm,
             "restricted": "y" if doc.restricted else "n",
             "department": str(doc.department_id) if doc.department_id is not None else "none",
-            "date": _when(doc.date),
+            "date": naive_utc(doc.date),
             "lang": lang,
             "stamp": stamp(doc),
             "spell": f"{doc.title}\n{doc.body}",
@@ -338,7 +339,7 @@ class WhooshBackend:
                 words[field] = view.words(field, shown_terms)
             snippet = self._snippet(view, field, words[field], found.text) if found.text else ""
             if not snippet:
-                snippet = escape(_shorten(found.text))
+                snippet = escape(shorten(found.text))
             hits.append(Hit(found=found, snippet=Markup(snippet)))  # noqa: S704 - escaped by _Mark
         # Documents without a value (a thread has no status) are not a facet entry.
         counted = {f: view.count(f, matched) for f in FACETS} if facets else {}
@@ -432,10 +433,6 @@ class WhooshBackend:
 def _scramble(docnum: int) -> int:
     """A fixed shuffle of document numbers (Knuth's multiplicative hash, a bijection on 32 bits)."""
     return (docnum * 0x9E3779B1) & 0xFFFFFFFF
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 class _Writer:

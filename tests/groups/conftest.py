@@ -69,15 +69,14 @@ def build_company() -> Company:
     return c
 
 
-@pytest.fixture
-def app(make_app: Any) -> Flask:
-    """The demo-directory app, with per-request globals really per request.
+def app_with_fresh_globals(make_app: Any, **config: Any) -> Flask:
+    """A demo-directory app whose per-request globals are really per request.
 
     The ``company`` fixture keeps an app context open for the whole test, and
     Flask reuses it for the test client's requests, so ``g`` (Flask-Login's
     current user, the permission cache) would otherwise carry over between them.
     """
-    app = make_app()
+    app = make_app(**config)
 
     @app.before_request
     def _fresh_request_globals() -> None:
@@ -85,6 +84,12 @@ def app(make_app: Any) -> Flask:
             g.pop(key, None)
 
     return app
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    """The demo-directory app, with per-request globals really per request."""
+    return app_with_fresh_globals(make_app)
 
 
 @pytest.fixture

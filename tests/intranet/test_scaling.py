@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 import redis
-from flask import Flask, g
+from flask import Flask
 from flask.cli import ScriptInfo
 from sqlalchemy import delete, func, select
 
@@ -39,7 +39,7 @@ from intranet.leases import EXIT_BUSY, JobLease, LeaseBusy, lease, release, take
 from intranet.models import User
 from suggestions.models import AnonymousQuota, Suggestion
 from tests.conftest import login
-from tests.groups.conftest import Company, company  # noqa: F401 - the fixture, by name
+from tests.groups.conftest import Company, app_with_fresh_globals, company  # noqa: F401 - the fixture, by name
 from tests.intranet.test_config import GOOD_PRODUCTION
 from tests.suggestions.conftest import staffed  # noqa: F401 - the fixture, by name
 from tests.suggestions.test_anonymity import (
@@ -175,14 +175,7 @@ def test_production_warns_that_memory_limits_are_per_process(caplog) -> None:
 
 def suggestion_box(make_app: Any, **config: Any) -> Flask:
     """An app host as the suggestion tests use it: per-request globals really per request."""
-    app = make_app(ANON_DAILY_LIMIT=2, **config)
-
-    @app.before_request
-    def _fresh_request_globals() -> None:
-        for key in ("_login_user", "_group_access", "csrf_token"):
-            g.pop(key, None)
-
-    return app
+    return app_with_fresh_globals(make_app, ANON_DAILY_LIMIT=2, **config)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from intranet.indexing import Document, Found, Realms
-from search.backend import Criteria
+from search.backend import SNIPPET_SCAN, Criteria
 from search.query import parse
-from search.whoosh_backend import SNIPPET_SCAN, WhooshBackend
+from search.whoosh_backend import WhooshBackend
 from tests.search.conftest import ON_POSTGRESQL
 
 FILLER = "The weekly report covers deliveries and orders for the whole team. "
