@@ -133,6 +133,8 @@ def test_main_pages_show_no_english(
         page.get_by_label(catalog.get("User name").string).fill(username)
         page.get_by_label(catalog.get("Password").string).fill("demo")
         page.keyboard.press("Enter")
+        # The login page is already in the language: wait for the answer to the form itself.
+        expect(page).to_have_url(demo + "/profile")
         expect(page.locator("html")).to_have_attribute("lang", locale)
         for path in paths:
             page.goto(demo + path)
