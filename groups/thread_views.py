@@ -61,7 +61,7 @@ def _render_thread(thread: Thread, form: ReplyForm, status: int = 200) -> tuple[
         can_reply=perm.can_reply(current_user, thread),
         can_accept=perm.can_accept_answer(current_user, thread),
         following=services.is_subscribed_thread(current_user, thread),
-        perm=perm,
+        rights=perm.post_rights(current_user, thread),
     ), status
 
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import languages, shared_state
+from . import languages, rendering, shared_state
 from .config import ConfigError, load_config
 from .extensions import babel, csrf, db, login_manager, migrate
 
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     shared_state.init_limits(app)
     babel.init_app(app, locale_selector=languages.select_locale)
+    rendering.init_rendering(app)
     app.jinja_env.globals["get_locale"] = get_locale
     login_manager.init_app(app)
     _init_login(app)
