@@ -162,9 +162,10 @@ def count() -> int:
 
 def realms(user: User) -> Realms:
     """The groups this user reads, and those whose hidden posts they may find: the rules of permissions.py."""
+    visible = permissions.visible_groups(user, "read", "moderate")
     return Realms(
-        readable=frozenset(f"group:{gid}" for gid in permissions.visible_group_ids(user, "read")),
-        moderated=frozenset(f"group:{gid}" for gid in permissions.visible_group_ids(user, "moderate")),
+        readable=frozenset(f"group:{gid}" for gid in visible["read"]),
+        moderated=frozenset(f"group:{gid}" for gid in visible["moderate"]),
     )
 
 
