@@ -33,7 +33,10 @@ def init_app(app: Flask) -> None:
 
     for kind, sentence in NOTIFICATIONS.items():
         register_kind(kind, sentence)
+    from .presenting import template_helpers
+
     app.register_blueprint(bp)
+    app.jinja_env.globals.update(template_helpers())
     app.cli.add_command(cli.groups_cli)
     departments_changed.connect(_ensure_defaults, weak=False)
     demo_loaded.connect(_demo_content, weak=False)

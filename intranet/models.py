@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from .clock import utcnow
 from .extensions import db
@@ -88,7 +88,8 @@ def load_session_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # The departments a person leads: every page's navigation asks (one query, not two).
+    user = db.session.get(User, int(user_id), options=[joinedload(User.led_departments)])
     if user is None or user.session_version != int(version) or user.is_deactivated:
         return None
     return user

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     from .digest import models as digest_models  # noqa: F401 - the tables, for migrations
     from .digest import presenting
     from .digest import views as digest_views
+    from .presenting import template_helpers as fragment_keys
 
     for kind, sentence in NOTIFICATIONS.items():
         register_kind(kind, sentence)
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(digest_views.bp)
     app.jinja_env.globals.update(template_helpers())
     app.jinja_env.globals.update(presenting.template_helpers())
+    app.jinja_env.globals.update(fragment_keys())
     app.cli.add_command(cli.suggestions_cli)
     app.cli.add_command(digest_cli.digest_cli)
     demo_loaded.connect(_demo_content, weak=False)
