@@ -108,6 +108,8 @@ DEFAULTS: dict[str, Any] = {
     "DIGEST_FEED_KEY": None,  # a secret the intranet portal adds to the Atom feed's URL (?key=…)
     "DIGEST_SEND_LEASE_MINUTES": 30,  # a send that crashed is retried after this long
     "DIGEST_REPORT_CACHE_SECONDS": 60,  # a worker reuses a month's figures this long (0: never)
+    # Rendered fragments (post cards, list rows) a worker remembers; 0: none (see intranet/rendering.py).
+    "FRAGMENT_CACHE_SIZE": 8192,
     # Cron jobs on several hosts (intranet/leases.py): a crashed run's lease ends after this long.
     "JOB_LEASE_MINUTES": 10,
 }

@@ -37,7 +37,6 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 FORMATTED_DATES = 16384  # per worker: ~1.5 MB
-FRAGMENTS = 8192  # per worker: a post card is 1-3 kB
 # Never shown: replaced before a fragment leaves; random, so no text can contain it.
 CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 _in_fragment: ContextVar[bool] = ContextVar("ting_in_fragment", default=False)
@@ -127,6 +126,6 @@ def init_rendering(app: Flask) -> None:
     app.jinja_env.filters["datetimeformat"] = _date_filter(flask_babel.format_datetime)
     app.jinja_env.filters["dateformat"] = _date_filter(flask_babel.format_date)
     app.jinja_env.filters["timeformat"] = _date_filter(flask_babel.format_time)
-    app.extensions["fragments"] = FragmentCache(int(app.config.get("FRAGMENT_CACHE_SIZE", FRAGMENTS)))
+    app.extensions["fragments"] = FragmentCache(int(app.config["FRAGMENT_CACHE_SIZE"]))
     app.jinja_env.globals["fragment"] = fragment
     app.jinja_env.globals["csrf_token"] = csrf_token  # after CSRFProtect.init_app, which sets it
