@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -131,9 +132,23 @@ class Membership(db.Model):
     group: Mapped[Group] = relationship()
 
 
+#: At most one open request per person and group: two clicks at once are one request.
+PENDING_ONLY = text("state = 'pending'")
+
+
 class JoinRequest(db.Model):
     __tablename__ = "group_join_requests"
-    __table_args__ = (Index("ix_group_join_requests_group_state", "group_id", "state"),)
+    __table_args__ = (
+        Index("ix_group_join_requests_group_state", "group_id", "state"),
+        Index(
+            "uq_group_join_requests_pending",
+            "group_id",
+            "user_id",
+            unique=True,
+            postgresql_where=PENDING_ONLY,
+            sqlite_where=PENDING_ONLY,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
