@@ -9,6 +9,7 @@ the database directly.
 
 from __future__ import annotations
 
+import html
 import http.cookiejar
 import os
 import re
@@ -114,6 +115,13 @@ def hidden(html: str, name: str) -> str:
     )
     assert match, f"no hidden field {name!r} on the page"
     return match.group(1)
+
+
+def textarea(page: str, name: str) -> str:
+    """The text a form's textarea holds, as the person would see it."""
+    match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', page, re.S)
+    assert match, f"no textarea {name!r} on the page"
+    return html.unescape(match.group(1)).strip()
 
 
 def at_once(*calls: Callable[[], Answer]) -> list[Answer]:
