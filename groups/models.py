@@ -230,7 +230,7 @@ class Post(db.Model):
     is_opening: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Bumped by every edit; a stale version means someone else edited meanwhile.
+    #: Bumped by every edit (only: hides and deletes leave it); a stale one means someone edited meanwhile.
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -243,8 +243,6 @@ class Post(db.Model):
 
     thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
     author: Mapped[User] = relationship(foreign_keys=[author_id])
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_hidden(self) -> bool:
