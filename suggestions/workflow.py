@@ -86,6 +86,11 @@ def change_status(
             else _l("Write the official response: it is shown to everyone.")
         )
     if target == Status.DUPLICATE and target != previous:
+        if duplicate_of is not None:
+            # Both rows locked in id order before the loop check, which then reads them fresh:
+            # two reviewers merging two suggestions into each other at once make no loop and no deadlock.
+            votes.lock(suggestion.id, duplicate_of.id)
+            db.session.refresh(duplicate_of)
         duplicate_of = _original(suggestion, duplicate_of)
     if (
         target == Status.ADOPTED

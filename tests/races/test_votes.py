@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.models import Department, User
+from suggestions.lifecycle import Status
 from suggestions.models import Suggestion, Vote
-from tests.races.conftest import Server, at_once
+from tests.races.conftest import Server, at_once, hidden
 
 PEOPLE = ["amelie", "sanna", "kenji", "emil", "chloe", "omar", "tomas", "lea", "noah", "ines", "raul", "yuki"]
 
@@ -78,3 +79,53 @@ def test_votes_given_and_taken_back_at_once_leave_an_exact_count(server: Server,
     assert db.session.get(Suggestion, sid).vote_count == db.session.scalar(
         select(func.count()).select_from(Vote).where(Vote.suggestion_id == sid)
     )
+
+
+def test_votes_during_a_merge_count_each_voter_once(server: Server, ctx: None) -> None:
+    """Votes on a suggestion and its original while it is marked a duplicate: the original counts both."""
+    operations = db.session.scalar(select(Department.id).where(Department.name == "Operations"))
+    db.session.rollback()
+    helga = server.visitor("helga")
+    copy = helga.suggest("Merged while voted on", operations)
+    original = helga.suggest("The original", operations)
+    version = hidden(helga.get(f"/suggestions/{copy}").text, "version")
+    visitors = [server.visitor(name) for name in PEOPLE[:8]]
+
+    answers = at_once(
+        partial(
+            helga.post, f"/suggestions/{copy}/status",
+            status="duplicate", duplicate_of=str(original), response="The same idea.", version=version,
+        ),
+        # Votes landing after the merge are refused (403): a duplicate takes no votes.
+        *(partial(v.post, f"/suggestions/{copy}/vote") for v in visitors[:5]),
+        *(partial(v.post, f"/suggestions/{original}/vote") for v in visitors[3:]),  # three vote on both
+    )  # fmt: skip
+
+    assert answers[0].status == 302, answers[0].text[:500]
+    assert {a.status for a in answers[1:6]} <= {302, 403} and {a.status for a in answers[6:]} == {302}
+    db.session.rollback()
+    voters = set(_voters(copy)) | set(_voters(original))
+    assert db.session.get(Suggestion, original).vote_count == len(voters)
+    assert _ids(PEOPLE[3:8]) <= voters
+
+
+def test_two_suggestions_merged_into_each_other_at_once_make_no_loop(server: Server, ctx: None) -> None:
+    operations = db.session.scalar(select(Department.id).where(Department.name == "Operations"))
+    db.session.rollback()
+    helga, ingrid = server.visitor("helga"), server.visitor("ingrid")
+    for number in range(3):
+        one, two = (helga.suggest(f"Twin {number} {side}", operations) for side in "ab")
+        versions = [hidden(helga.get(f"/suggestions/{sid}").text, "version") for sid in (one, two)]
+
+        answers = at_once(
+            partial(helga.post, f"/suggestions/{one}/status", status="duplicate", duplicate_of=str(two),
+                    response="Same as the other.", version=versions[0]),
+            partial(ingrid.post, f"/suggestions/{two}/status", status="duplicate", duplicate_of=str(one),
+                    response="Same as the other.", version=versions[1]),
+        )  # fmt: skip
+
+        assert sorted(a.status for a in answers) == [302, 422], [(a.status, a.text[:300]) for a in answers]
+        db.session.rollback()
+        statuses = {db.session.get(Suggestion, sid).status for sid in (one, two)}
+        assert statuses == {Status.DUPLICATE, Status.SUBMITTED}
+        db.session.rollback()
