@@ -239,6 +239,11 @@ def _original(suggestion: Suggestion, duplicate_of: Suggestion | None) -> Sugges
     return duplicate_of
 
 
+def is_stale(suggestion: Suggestion, version: int | None) -> bool:
+    """The form was loaded before the status changed (a version that never existed is not stale)."""
+    return version is not None and version < suggestion.status_version
+
+
 def _apply(suggestion: Suggestion, expected_version: int, values: dict[str, object]) -> None:
     """One conditional UPDATE: it changes nothing when the version moved on."""
     result = db.session.execute(
