@@ -2,9 +2,10 @@
 
 One server per run (several sync workers, so requests really run at once, in separate
 processes with separate database connections), on a database of its own created on the
-run's server (SQLite file or PostgreSQL, as ``TEST_DATABASE_URL`` says). Each test takes
-objects no other test touches, fires its requests through a barrier and ends by reading
-the database directly.
+run's server (SQLite file or PostgreSQL, as ``TEST_DATABASE_URL`` says). Each test works
+on rows of its own (new suggestions, its own people's requests, its own posts), fires its
+requests through a barrier, and ends by reading the database directly. The server's log
+must show no exception: a 500 fails the test even when its answer was not looked at.
 """
 
 from __future__ import annotations
