@@ -100,7 +100,7 @@ def test_approvals_of_several_requests_at_once_make_each_member_once(server: Ser
         assert _count(Notification, user_id=uid, kind="groups.request_approved") == 1
 
 
-def test_requests_to_join_sent_twice_at_once_are_one_request(server: Server, ctx: None) -> None:
+def test_a_request_sent_twice_at_once_is_one_and_decided_once(server: Server, ctx: None) -> None:
     gid = _group("On-call rota").id
     db.session.rollback()
     emil = server.visitor("emil")  # the last of the department neither in the group nor asking
@@ -111,3 +111,27 @@ def test_requests_to_join_sent_twice_at_once_are_one_request(server: Server, ctx
     assert [a.status for a in answers] == [302] * len(tabs), [a.text[:300] for a in answers]
     db.session.rollback()
     assert len(_pending(gid, _user_id("emil"))) == 1
+
+    # One lead approves while another declines: one decision, and membership follows it.
+    [request] = _pending(gid, _user_id("emil"))
+    rid, emil_id = request.id, _user_id("emil")
+    db.session.rollback()
+    bjorn, priya = server.visitor("bjorn"), server.visitor("priya")
+
+    decisions = at_once(
+        partial(bjorn.post, f"/groups/{gid}/requests/{rid}", decision="approve", message=""),
+        partial(priya.post, f"/groups/{gid}/requests/{rid}", decision="decline", message="Full this year."),
+    )
+
+    assert [a.status for a in decisions] == [302, 302]
+    db.session.rollback()
+    state = db.session.get(JoinRequest, rid).state
+    assert state in (RequestState.APPROVED, RequestState.DECLINED)
+    assert _count(Membership, group_id=gid, user_id=emil_id) == (1 if state == RequestState.APPROVED else 0)
+    decided = (ModAction.APPROVE_MEMBER, ModAction.DECLINE_MEMBER)
+    logged = db.session.scalars(
+        select(ModerationEntry.action).where(
+            ModerationEntry.target_user_id == emil_id, ModerationEntry.action.in_(decided)
+        )
+    ).all()
+    assert logged == [decided[0] if state == RequestState.APPROVED else decided[1]]
