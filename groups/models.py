@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -131,9 +132,23 @@ class Membership(db.Model):
     group: Mapped[Group] = relationship()
 
 
+#: At most one open request per person and group: two clicks at once are one request.
+PENDING_ONLY = text("state = 'pending'")
+
+
 class JoinRequest(db.Model):
     __tablename__ = "group_join_requests"
-    __table_args__ = (Index("ix_group_join_requests_group_state", "group_id", "state"),)
+    __table_args__ = (
+        Index("ix_group_join_requests_group_state", "group_id", "state"),
+        Index(
+            "uq_group_join_requests_pending",
+            "group_id",
+            "user_id",
+            unique=True,
+            postgresql_where=PENDING_ONLY,
+            sqlite_where=PENDING_ONLY,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
@@ -215,7 +230,7 @@ class Post(db.Model):
     is_opening: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Bumped by every edit; a stale version means someone else edited meanwhile.
+    #: Bumped by every edit (only: hides and deletes leave it); a stale one means someone edited meanwhile.
     version: Mapped[int] = mapped_column(Integer, default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -228,8 +243,6 @@ class Post(db.Model):
 
     thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
     author: Mapped[User] = relationship(foreign_keys=[author_id])
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_hidden(self) -> bool:

@@ -23,6 +23,7 @@ from intranet.notifications import notify
 
 from .models import Flag, Group, JoinRequest, ModAction, ModerationEntry, Post, RequestState, Thread
 from .permissions import moderator_ids, readers_among, visible_group_ids
+from .posting import lock_post
 from .services import GroupRuleError, log_action, touch
 
 
@@ -74,6 +75,7 @@ def concerns(post: Post, user: User) -> bool:
 def hide_post(actor: User, post: Post, reason: str) -> bool:
     """Hide with a reason; returns False when the hide waits for a second moderator instead."""
     reason = _reason(reason)
+    lock_post(post)  # of two moderators at once, the second is told it is already hidden
     if post.is_deleted:
         raise GroupRuleError(_l("Its author deleted this post; there is nothing to hide."))
     if post.is_hidden:
@@ -99,6 +101,7 @@ def hide_post(actor: User, post: Post, reason: str) -> bool:
 
 def _check_second_moderator(actor: User, post: Post, refusal: str) -> None:
     """A proposed hide is decided by someone other than its proposer, whom the post does not concern."""
+    lock_post(post)  # decided once, however many moderators click at once
     if post.hide_proposed_by_id is None:
         raise GroupRuleError(_l("No hide is waiting for this post."))
     if post.hide_proposed_by_id == actor.id or concerns(post, actor):
@@ -162,6 +165,7 @@ def _clear_proposal(post: Post) -> None:
 
 
 def restore_post(actor: User, post: Post, reason: str = "") -> None:
+    lock_post(post)
     if not post.is_hidden:
         raise GroupRuleError(_l("This post is not hidden."))
     post.hidden_at = None

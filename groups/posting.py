@@ -1,6 +1,11 @@
 """Threads and posts: start, reply, edit with history, delete to a placeholder, accept an answer.
 
 Services flush, never commit. Notifications go only to people who may read the group.
+
+Every change to a post's row starts with :func:`lock_post`: the row is locked and read
+again, so the checks that follow see what a concurrent request just committed, and of
+two requests at once the second is refused in words instead of overwriting the first.
+The changes themselves go through the ORM, so the search index hears of them.
 """
 
 from __future__ import annotations
@@ -9,9 +14,8 @@ from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from intranet.clock import utcnow
 from intranet.extensions import db
@@ -26,6 +30,21 @@ from .services import GroupRuleError, subscribe_thread, touch
 
 class EditConflict(GroupRuleError):
     """Someone else changed the post since the editor loaded it."""
+
+
+def lock_post(post: Post) -> None:
+    """Take the post's row lock (PostgreSQL; the write lock on SQLite), then read the row again.
+
+    The lock is a no-op UPDATE, as for votes: it waits for a concurrent writer of the
+    row to finish, and the refresh after it sees what that writer committed.
+    """
+    db.session.execute(
+        update(Post)
+        .where(Post.id == post.id)
+        .values(version=Post.version)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(post)
 
 
 def check_body(body: str) -> str:
@@ -109,13 +128,13 @@ def edit_post(editor: User, post: Post, body: str, expected_version: int) -> Pos
     """Save a new text, keeping the old one in the history.
 
     ``expected_version`` is the version the editor started from: if the post
-    changed since, :class:`EditConflict` is raised and nothing is written (the
-    view shows both texts so nobody's words are lost). The version column is
-    also checked by the database UPDATE itself, so a race between two saves
-    fails one of them rather than overwriting.
+    changed since (or was hidden or deleted meanwhile), :class:`EditConflict` is
+    raised and nothing is written (the view shows both texts so nobody's words are
+    lost). The check runs on the locked row, so of two saves at once one wins.
     """
     text = check_body(body)
-    if post.version != expected_version:
+    lock_post(post)
+    if post.version != expected_version or post.is_hidden or post.is_deleted:
         raise EditConflict(_l("Someone changed this post while you were editing it."))
     if text == post.body:
         return post
@@ -131,10 +150,8 @@ def edit_post(editor: User, post: Post, body: str, expected_version: int) -> Pos
     )
     post.body = text
     post.edited_at = now
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise EditConflict(_l("Someone changed this post while you were editing it.")) from exc
+    post.version = expected_version + 1
+    db.session.flush()
     link = url_for("groups.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}")
     _announce(
         post.thread.group, editor, link,
@@ -145,6 +162,7 @@ def edit_post(editor: User, post: Post, body: str, expected_version: int) -> Pos
 
 def delete_post(author: User, post: Post) -> None:
     """The author's own delete: a placeholder stays in the thread, the text is shown to nobody."""
+    lock_post(post)
     if post.deleted_at is None:
         post.deleted_at = utcnow()
         if post.thread.accepted_post_id == post.id:

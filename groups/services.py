@@ -252,8 +252,11 @@ def request_to_join(user: User, group: Group, message: str) -> JoinRequest:
     if pending_request(user, group) is not None:
         raise GroupRuleError(_l("You have already asked to join; a moderator will answer."))
     req = JoinRequest(group_id=group.id, user_id=user.id, message=message.strip(), state=RequestState.PENDING)
-    db.session.add(req)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the unique index decides between two clicks at once
+            db.session.add(req)
+    except IntegrityError:
+        raise GroupRuleError(_l("You have already asked to join; a moderator will answer.")) from None
     notify(
         moderator_ids(group) - {user.id},
         "groups.join_request",

@@ -73,6 +73,10 @@ def change_status(suggestion_id: int) -> Response | tuple[str, int]:
     require(perm.is_reviewer(current_user, suggestion))
     form = status_form_for(suggestion, StatusForm())
     if not form.validate_on_submit():
+        if "csrf_token" not in form.errors and workflow.is_stale(suggestion, parse_id(form.version.data)):
+            # The choices are today's; the reviewer chose from what they saw before someone else
+            # changed it: say that, rather than that their choice is not allowed.
+            return _conflict(suggestion, form)
         # A choice the table does not offer from here is answered in words, not with a 500.
         if form.status.errors and request.form.get("status") in Status.__members__.values():
             form.status.errors = [

@@ -5,6 +5,7 @@ row (an UPDATE: a row lock on PostgreSQL, the write lock on SQLite), change the
 vote rows, then recount the distinct voters of the suggestion and its
 duplicates in a fresh statement. Counting after the lock means two voters at
 once, a double click or a merge running beside a vote all end on the exact count.
+A vote that waited for the lock while its suggestion was merged counts at the original.
 """
 
 from __future__ import annotations
@@ -51,6 +52,22 @@ def recount(suggestion_id: int) -> int:
     return int(count or 0)
 
 
+def _counted_at(suggestion: Suggestion) -> int:
+    """After the lock: the suggestion whose count holds this one's votes (its original, once merged)."""
+    db.session.refresh(suggestion, ["status", "duplicate_of_id"])
+    if suggestion.status == Status.DUPLICATE and suggestion.duplicate_of_id is not None:
+        lock(suggestion.duplicate_of_id)
+        return suggestion.duplicate_of_id
+    return suggestion.id
+
+
+def _recount(suggestion: Suggestion, counted_at: int) -> None:
+    recount(suggestion.id)
+    if counted_at != suggestion.id:
+        recount(counted_at)
+    _refresh(suggestion)
+
+
 def _refresh(suggestion: Suggestion) -> None:
     db.session.flush()
     db.session.refresh(suggestion, ["vote_count"])
@@ -59,6 +76,7 @@ def _refresh(suggestion: Suggestion) -> None:
 def vote(user: User, suggestion: Suggestion) -> bool:
     """Vote; False when the vote was already there (double clicks and races count once)."""
     lock(suggestion.id)
+    counted_at = _counted_at(suggestion)
     try:
         with db.session.begin_nested():
             db.session.add(Vote(suggestion_id=suggestion.id, user_id=user.id))
@@ -66,19 +84,18 @@ def vote(user: User, suggestion: Suggestion) -> bool:
         added = False
     else:
         added = True
-    recount(suggestion.id)
-    _refresh(suggestion)
+    _recount(suggestion, counted_at)
     return added
 
 
 def unvote(user: User, suggestion: Suggestion) -> bool:
     """Take the vote back; False when there was none."""
     lock(suggestion.id)
+    counted_at = _counted_at(suggestion)
     result = db.session.execute(
         delete(Vote).where(Vote.suggestion_id == suggestion.id, Vote.user_id == user.id)
     )
-    recount(suggestion.id)
-    _refresh(suggestion)
+    _recount(suggestion, counted_at)
     return bool(result.rowcount)
 
 

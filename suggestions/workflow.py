@@ -86,6 +86,11 @@ def change_status(
             else _l("Write the official response: it is shown to everyone.")
         )
     if target == Status.DUPLICATE and target != previous:
+        if duplicate_of is not None:
+            # Both rows locked in id order before the loop check, which then reads them fresh:
+            # two reviewers merging two suggestions into each other at once make no loop and no deadlock.
+            votes.lock(suggestion.id, duplicate_of.id)
+            db.session.refresh(duplicate_of)
         duplicate_of = _original(suggestion, duplicate_of)
     if (
         target == Status.ADOPTED
@@ -232,6 +237,11 @@ def _original(suggestion: Suggestion, duplicate_of: Suggestion | None) -> Sugges
     if duplicate_of.status == Status.WITHDRAWN:
         raise SuggestionRuleError(_l("That suggestion was withdrawn; choose another original."))
     return duplicate_of
+
+
+def is_stale(suggestion: Suggestion, version: int | None) -> bool:
+    """The form was loaded before the status changed (a version that never existed is not stale)."""
+    return version is not None and version < suggestion.status_version
 
 
 def _apply(suggestion: Suggestion, expected_version: int, values: dict[str, object]) -> None:

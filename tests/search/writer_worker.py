@@ -129,6 +129,8 @@ def _write(app: Any, cfg: dict[str, Any]) -> dict[str, Any]:
                 op = "thread"
             elif op in ("edit", "hide", "delete") and not replies:
                 op = "reply"
+            elif op == "edit" and all(r.is_hidden for r in replies):
+                op = "reply"  # a hidden post is not edited (groups.permissions.can_edit_post)
             elif op in ("comment", "status") and not mine:
                 op = "suggestion"
             if op == "thread":
@@ -136,7 +138,7 @@ def _write(app: Any, cfg: dict[str, Any]) -> dict[str, Any]:
             elif op == "reply":
                 posting.reply(user, rng.choice(threads), f"{tag} reply number {i}")
             elif op == "edit":
-                post = rng.choice(replies)
+                post = rng.choice([r for r in replies if not r.is_hidden])
                 posting.edit_post(user, post, f"{post.body} edited {i}", post.version)
             elif op == "hide":
                 post = rng.choice(replies)

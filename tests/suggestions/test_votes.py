@@ -155,6 +155,30 @@ def test_a_vote_through_a_duplicate_counts_once_on_the_original(company: Company
     assert count_of(original) == 3
 
 
+def test_a_vote_from_before_a_merge_counts_at_the_original(app: Flask, company: Company) -> None:
+    """The voter's request read the suggestion while it was open; the merge committed before its vote."""
+    original = submit(company.member, "Original", department=company.sales)
+    dup = submit(company.colleague, "Duplicate", department=company.sales)
+    db.session.commit()
+    seen = db.session.get(Suggestion, dup.id)
+    assert seen.status == Status.SUBMITTED
+    with app.app_context(), app.test_request_context():  # the reviewer's request: a session of its own
+        merged, into = db.session.get(Suggestion, dup.id), db.session.get(Suggestion, original.id)
+        reviewer = db.session.get(User, company.lead.id)
+        workflow.change_status(
+            reviewer, merged, Status.DUPLICATE, "Same.", expected_version=1, duplicate_of=into
+        )
+        db.session.commit()
+
+    assert votes.vote(company.outsider, seen) is True
+    db.session.commit()
+
+    assert count_of(original) == 1
+    assert votes.unvote(company.outsider, db.session.get(Suggestion, dup.id)) is True
+    db.session.commit()
+    assert count_of(original) == 0
+
+
 def test_the_primary_key_refuses_a_second_vote_row(company: Company) -> None:
     idea = submit(company.member, department=company.sales)
     row = {"suggestion_id": idea.id, "user_id": company.colleague.id}

@@ -557,6 +557,25 @@ def test_two_reviewers_at_once_the_second_is_told_and_keeps_the_text(app: Flask,
     assert trail_of(idea)[-1] == ("accepted", "declined", company.management.id, reason)
 
 
+def test_a_choice_gone_since_another_reviewer_changed_it_is_a_conflict(app: Flask, company: Company) -> None:
+    """Declined by one reviewer while the other chose "accepted" (not allowed from declined): told why."""
+    idea = submit(company.member, department=company.sales)
+    lead, boss = Browser(app, company.lead), Browser(app, company.management)
+    url = f"/suggestions/{idea.id}"
+    lead_form, boss_form = lead.form(url, status_url(idea)), boss.form(url, status_url(idea))
+    assert lead.send(status_url(idea), lead_form, status="declined", response="No budget.").status_code == 302
+
+    response = boss.send(status_url(idea), boss_form, status="accepted", response="Yes, let us do it.")
+
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Someone else changed this suggestion while you were writing: it is now “Declined”." in text_of(
+        html
+    )
+    assert forms_of(html)[status_url(idea)]["response"] == "Yes, let us do it."
+    assert trail_of(idea) == [("submitted", "declined", company.lead.id, "No budget.")]
+
+
 def test_the_service_raises_a_conflict_on_a_stale_version(company: Company) -> None:
     idea = submit(company.member, department=company.sales)
     review(company.lead, idea, Status.UNDER_REVIEW, "Looking.")
