@@ -94,6 +94,7 @@ class Suggestion(db.Model):
     __table_args__ = (
         Index("ix_suggestions_status_submitted", "status", "submitted_on"),
         Index("ix_suggestions_votes", "vote_count"),
+        Index("ix_suggestions_status_adopted", "status", "adopted_on"),  # the digest's month
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=random_id)
