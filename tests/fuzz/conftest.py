@@ -32,7 +32,7 @@ ROLES = {"employee": "zoe", "lead": "bjorn", "management": "ingrid", "admin": "j
 #: Deterministic and bounded for CI: the same examples every run, no example database in the repo,
 #: no deadline (a cold page may take a while on a shared machine). FUZZ_EXAMPLES scales it up locally.
 FUZZ = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "12")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "10")),
     derandomize=True,
     database=None,
     deadline=None,

@@ -301,6 +301,8 @@ NUMERIC = frozenset(
         "highlights",
     }
 )
+#: How Werkzeug's own error pages start: Ting answers every refusal with its own page instead.
+WERKZEUG_PAGE = b"<!doctype html>\n<html lang=en>\n<title>"
 REFUSED = {400, 401, 403, 404, 405, 409, 413, 422, 429}
 
 
@@ -331,6 +333,8 @@ def test_route_survives_hostile_input(site: Site, endpoint: str, method: str):
             assert not committed, f"refused ({status}) but committed: {committed}"
         if method == "GET" and not route.writes_on_get:
             assert not committed, f"GET {req['path']} committed writes: {committed}"
+        if status >= 400:
+            assert WERKZEUG_PAGE not in body, f"{status}: Werkzeug's bare error page, not Ting's"
         if status == 422:
             html = body.decode()
             assert 'class="error"' in html or 'class="flash' in html, "a refused form says why"
@@ -435,3 +439,44 @@ def test_each_parameter_survives_the_worst_values(
             assert not site.watch.committed, (
                 f"{name}={bad[:30]!r} ({status}) committed {site.watch.committed}"
             )
+
+
+def test_logout_with_hostile_input_is_refused_or_logs_out(site: Site):
+    """The route the generic fuzz leaves out (it would end the fuzzing clients' sessions)."""
+    from tests.conftest import csrf_token, login
+
+    client = site.app.test_client()
+    assert login(client, "zoe", "demo").status_code == 302
+    token = csrf_token(client, "/profile")
+    for body in [b"", b"csrf_token=%FF%FE", b"csrf_token=%00", b"csrf_token=" + b"x" * 5000]:
+        site.watch.start()
+        response = client.post("/logout", data=body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 400 and not site.watch.committed
+        assert client.get("/profile").status_code == 200  # still logged in
+    extra = [("csrf_token", token), ("next", "//evil.example"), ("\ud800", "\x00" * 10)]
+    response = client.post(
+        "/logout", data=hostile.urlencode(extra), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert client.get("/profile").status_code == 302
+
+
+def test_write_watch_sees_committed_writes_and_forgets_rolled_back_ones(site: Site):
+    """The check "a refused request commits nothing" can fail: the watch sees what a save commits."""
+    from groups.models import Thread
+    from intranet.extensions import db
+
+    with site.app.app_context():
+        thread_id = db.session.scalars(db.select(Thread.id).order_by(Thread.id)).first()
+    site.watch.start()
+    data = hostile.urlencode([("csrf_token", site.tokens["admin"]), ("body", "Seen by the watch")])
+    response = site.client("admin").post(
+        f"/groups/threads/{thread_id}/reply", data=data, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 302
+    assert any(s.startswith("INSERT INTO posts") for s in site.watch.committed), site.watch.committed
+    site.watch.start()
+    with site.app.app_context():
+        db.session.execute(db.update(Thread).where(Thread.id == thread_id).values(title="never"))
+        db.session.rollback()
+    assert site.watch.committed == []
