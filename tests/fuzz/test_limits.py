@@ -181,3 +181,30 @@ def test_deeply_nested_markdown_page_renders(site: Site):
     response = _post_thread(site, "Nested", ">" * 19_999)
     assert response.status_code == 302
     assert site.client("lead").get(response.headers["Location"]).status_code == 200
+
+
+# -- ids and pages past what a column holds --------------------------------------------------------------
+
+
+def test_ids_past_their_column_are_not_found_and_real_ones_are(site: Site):
+    """INTEGER ids stop at 2**31 - 1 (PostgreSQL refuses more: a 500 before); suggestion numbers
+    are random BIGINTs (up to 2**48), so their routes take 64-bit ids."""
+    from suggestions.models import Suggestion
+
+    client = site.client("employee")
+    for url in ["/groups/2147483648", "/groups/threads/9223372036854775807", "/groups/" + "9" * 30]:
+        assert client.get(url).status_code == 404, url
+    with site.app.app_context():
+        numbers = db.session.scalars(select(Suggestion.id)).all()
+    assert any(n > 2**31 for n in numbers)  # the demo's random numbers need the 64-bit routes
+    for number in numbers[:5]:
+        assert client.get(f"/suggestions/{number}").status_code == 200
+    assert client.get("/suggestions/9223372036854775808").status_code == 404
+
+
+@pytest.mark.parametrize("page", ["2147483648", "9223372036854775808", "1" + "0" * 30, "-3", "x"])
+def test_pages_past_the_data_are_empty_or_not_found(site: Site, page: str):
+    client = site.client("admin")
+    for url in ["/groups/", "/departments", "/notifications", "/suggestions/", "/search/?q=coffee"]:
+        sep = "&" if "?" in url else "?"
+        assert client.get(f"{url}{sep}page={page}").status_code in (200, 404), url
