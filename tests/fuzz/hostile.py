@@ -206,6 +206,11 @@ def encode(item: Value) -> bytes:
     return item if isinstance(item, bytes) else item.encode("utf-8", "surrogatepass")
 
 
+def raw(items: list[tuple[Value, Value]]) -> bytes:
+    """The pairs as bytes without percent escapes, as curl or a scanner may send them."""
+    return b"&".join(encode(k) + b"=" + encode(v) for k, v in items)
+
+
 def urlencode(items: list[tuple[Value, Value]]) -> bytes:
     """``application/x-www-form-urlencoded`` bytes, keeping every byte and every repeat."""
     return b"&".join(

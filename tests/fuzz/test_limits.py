@@ -104,6 +104,24 @@ def test_invalid_utf8_in_the_url_is_not_a_500(site: Site, raw: str):
     assert response.status_code in (200, 400, 404), response.status_code
 
 
+@pytest.mark.parametrize("path", ["/search/", "/suggestions/", "/groups/", "/login", "/suggestions/new"])
+def test_raw_invalid_utf8_in_the_query_string_is_a_400(site: Site, path: str):
+    """Unescaped bytes that are not UTF-8 (a WSGI server passes them on as latin-1 text)."""
+    for who in ("employee", "anonymous"):
+        response = site.client(who).get(path, environ_overrides={"QUERY_STRING": "q=\xff\xfe&page=\xed\xa0"})
+        assert response.status_code == 400, (path, who, response.status_code)
+        assert "could not be understood" in response.get_data(as_text=True)
+
+
+def test_raw_invalid_utf8_in_a_form_body_is_refused_and_writes_nothing(site: Site):
+    site.watch.start()
+    body = b"csrf_token=" + site.tokens["employee"].encode() + b"&title=\xff\xfe\x00&body=\xed\xa0\x80"
+    response = site.client("employee").post(
+        "/suggestions/new", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code in (400, 422) and not site.watch.committed
+
+
 def test_invalid_utf8_and_nul_in_a_post_are_stored_cleaned(site: Site):
     """NUL is dropped (PostgreSQL refuses it in text); bytes that are not UTF-8 stay as their percent
     escapes (Werkzeug does not decode them); the words around them stay."""

@@ -275,11 +275,14 @@ def requests(draw: st.DrawFn, site: Site, rule: Rule, method: str) -> dict:
         token = draw(st.sampled_from(["good"] * 8 + ["none", "bad"]))
         if token != "none":
             body.insert(0, ("csrf_token", site.tokens[who] if token == "good" else "IjEi.bad.token"))
+    # Now and then the bytes as they are, without percent escapes (what curl or a scanner sends).
+    unescaped = draw(st.sampled_from([False] * 4 + [True]))
     return {
         "who": who,
         "path": _build_path(rule, values),
         "query": hostile.urlencode(query).decode("ascii"),
-        "body": hostile.urlencode(body),
+        "raw_query": hostile.raw(query).decode("latin-1") if unescaped else None,
+        "body": hostile.raw(body) if unescaped else hostile.urlencode(body),
     }
 
 
@@ -322,6 +325,8 @@ def test_route_survives_hostile_input(site: Site, endpoint: str, method: str):
             query_string=req["query"],
             data=req["body"],
             content_type="application/x-www-form-urlencoded",
+            # WSGI servers hand the query string on as latin-1 text of the raw bytes.
+            environ_overrides={"QUERY_STRING": req["raw_query"]} if req["raw_query"] is not None else {},
         )
         body = response.get_data()
         response.close()  # a static file's response holds the file open
