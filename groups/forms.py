@@ -7,7 +7,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from intranet.forms import Form
+from intranet.forms import Form, row_id
 from intranet.forms import not_blank as _not_blank
 from intranet.forms import text_length as post_length
 
@@ -82,7 +82,7 @@ class MoveForm(Form):
 
 
 class AcceptForm(Form):
-    post_id = IntegerField(validators=[InputRequired()])
+    post_id = IntegerField(validators=[InputRequired(), row_id])
 
 
 def visibility_choices(is_subgroup: bool) -> list[SelectChoice]:

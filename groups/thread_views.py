@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from intranet.extensions import db
+from intranet.forms import parse_id
 from intranet.roles import require
 
 from . import permissions as perm
@@ -148,9 +149,8 @@ def edit_post(post_id: int) -> Response | str | tuple[str, int]:
         form.body.data, form.version.data = post.body, str(post.version)
         return render_template("groups/post_edit.html", post=post, form=form, conflict=False)
     if form.validate_on_submit():
-        try:
-            expected = int(form.version.data)
-        except ValueError:
+        expected = parse_id(form.version.data)
+        if expected is None:
             abort(400)
         try:
             posting.edit_post(current_user, post, form.body.data, expected)

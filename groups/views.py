@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
 from intranet.extensions import db
+from intranet.forms import page_arg, parse_id
 from intranet.models import Department
 from intranet.roles import require
 
@@ -40,7 +41,7 @@ def _logged_in() -> None:
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return page_arg()
 
 
 def commit_or_explain(action: Callable[[], object], done: str, target: str) -> Response:
@@ -108,7 +109,7 @@ def _visibility(value: str) -> Visibility | None:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Response | str | tuple[str, int]:
-    parent_id = request.args.get("parent", type=int)
+    parent_id = parse_id(request.args.get("parent"))
     parent = group_or_404(parent_id) if parent_id else None
     form = GroupForm()
     form.visibility.choices = visibility_choices(parent is not None)

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import languages, rendering, shared_state
 from .config import ConfigError, load_config
 from .extensions import babel, csrf, db, login_manager, migrate
+from .routing import CONVERTERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -24,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATES))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, test_config)
+    app.url_map.converters.update(CONVERTERS)  # before any route is added
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     if app.config.get("PROXY_FIX_X_FOR"):
         hops = int(app.config["PROXY_FIX_X_FOR"])

@@ -80,6 +80,11 @@ DEFAULTS: dict[str, Any] = {
     "GROUPS_PER_PAGE": 20,
     "THREADS_PER_PAGE": 25,
     "POSTS_PER_PAGE": 50,
+    # Request size limits (Flask's): a whole request body, and one form field's text in memory.
+    # The longest form (a status change with its adoption record) is about 30,000 characters,
+    # under 400 kB even URL-encoded in 4-byte characters; larger requests get a 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
     # The suggestion box.
     "SUGGESTION_RESPONSE_DAYS": 30,  # the promise: a first official response within this many days
     "SUGGESTIONS_PER_PAGE": 20,

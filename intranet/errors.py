@@ -19,6 +19,10 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("You do not have permission to do this.")),
     404: (_l("Not found"), _l("There is nothing here. The link may be old or mistyped.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (
+        _l("Too much at once"),
+        _l("What was sent is larger than Ting accepts. Shorten the text and send it again."),
+    ),
     429: (_l("Too many attempts"), _l("Too many attempts. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("Something went wrong on our side. It has been logged.")),
     503: (

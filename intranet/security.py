@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 
 CSP = "; ".join(
     [
@@ -51,5 +51,19 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_undecodable_query() -> None:
+    """A query string of raw bytes that are not UTF-8 is a 400, before anything reads it.
+
+    Browsers percent-encode, but a raw byte such as 0xFF (curl, scanners) made Werkzeug's
+    ``request.args`` raise UnicodeDecodeError wherever a view read it: a 500.
+    """
+    try:
+        request.query_string.decode()
+    except UnicodeDecodeError:
+        abort(400)
+
+
 def init_security(app: Flask) -> None:
+    # First of all the hooks: CSRF, rate limits and views may all read the query string.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_query)
     app.after_request(add_security_headers)

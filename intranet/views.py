@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from . import languages, shared_state
 from .extensions import db, limiter
+from .forms import page_arg
 from .markdown import render_markdown
 from .models import Department, active_staff_counts
 from .notifications import Notification, inbox_query, mark_all_read, mark_read, unread_count
@@ -40,6 +41,7 @@ def index() -> Response:
 def departments() -> str:
     page = db.paginate(
         select(Department).options(selectinload(Department.leads)).order_by(Department.name),
+        page=page_arg(),
         per_page=PER_PAGE,
         error_out=True,
     )
@@ -55,7 +57,9 @@ def unread_notifications() -> dict[str, Any]:
 @bp.get("/notifications")
 @login_required
 def notifications() -> str:
-    page = db.paginate(inbox_query(current_user.id), per_page=NOTIFICATIONS_PER_PAGE, error_out=True)
+    page = db.paginate(
+        inbox_query(current_user.id), page=page_arg(), per_page=NOTIFICATIONS_PER_PAGE, error_out=True
+    )
     return render_template("core/notifications.html", page=page)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
+from intranet.forms import page_arg
+
 from . import services
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -23,7 +25,7 @@ def index() -> tuple[str, int]:
         current_user,
         text,
         order=request.args.get("order", "relevance"),
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_arg(),
     )
     names = services.facet_names() if outcome.results is not None else services.FacetNames({}, {})
     return render_template(

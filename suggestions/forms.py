@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
@@ -12,6 +14,11 @@ from intranet.forms import not_blank as _not_blank
 from intranet.forms import text_length as post_length
 
 COMPANY = "company"
+
+#: The largest savings the adoption record's columns hold (Numeric(14, 2) and Numeric(12, 1)):
+#: a larger number is refused by the form, not by the database (a 500 on PostgreSQL).
+MAX_MONEY = Decimal("999999999999.99")
+MAX_HOURS = Decimal("99999999999.9")
 
 #: The categories people file suggestions under (key → label).
 CATEGORIES = {
@@ -71,16 +78,16 @@ class AdoptionFields(Form):
 
     responsible = SelectField(_l("Responsible department"), coerce=str, validate_choice=False)
     estimated_money = DecimalField(
-        _l("Estimated saving per year (money)"), validators=[Optional(), NumberRange(min=0)]
+        _l("Estimated saving per year (money)"), validators=[Optional(), NumberRange(min=0, max=MAX_MONEY)]
     )
     estimated_hours = DecimalField(
-        _l("Estimated hours saved per year"), validators=[Optional(), NumberRange(min=0)]
+        _l("Estimated hours saved per year"), validators=[Optional(), NumberRange(min=0, max=MAX_HOURS)]
     )
     actual_money = DecimalField(
-        _l("Actual saving per year (money)"), validators=[Optional(), NumberRange(min=0)]
+        _l("Actual saving per year (money)"), validators=[Optional(), NumberRange(min=0, max=MAX_MONEY)]
     )
     actual_hours = DecimalField(
-        _l("Actual hours saved per year"), validators=[Optional(), NumberRange(min=0)]
+        _l("Actual hours saved per year"), validators=[Optional(), NumberRange(min=0, max=MAX_HOURS)]
     )
     benefit_notes = TextAreaField(_l("Benefits without a number"), validators=[Optional(), Length(max=5000)])
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
 
 from intranet.extensions import db
-from intranet.forms import parse_id
+from intranet.forms import page_arg, parse_id
 from intranet.models import Department
 from intranet.roles import require
 
@@ -67,7 +67,7 @@ def _adoption_data(form: StatusForm | AdoptionForm) -> AdoptionData:
     )
 
 
-@bp.post("/<int:suggestion_id>/status")
+@bp.post("/<bigid:suggestion_id>/status")
 def change_status(suggestion_id: int) -> Response | tuple[str, int]:
     suggestion = suggestion_or_404(suggestion_id)
     require(perm.is_reviewer(current_user, suggestion))
@@ -94,7 +94,7 @@ def change_status(suggestion_id: int) -> Response | tuple[str, int]:
     require(perm.can_change_status(current_user, suggestion, target))
     original = None
     if target == Status.DUPLICATE:
-        number = parse_id(form.duplicate_of.data)
+        number = parse_id(form.duplicate_of.data, big=True)
         original = db.session.get(Suggestion, number) if number is not None else None
         if original is None or not perm.can_view(current_user, original):
             form.duplicate_of.errors = [_("There is no suggestion with that number.")]
@@ -140,7 +140,7 @@ def _conflict(suggestion: Suggestion, form: StatusForm) -> tuple[str, int]:
     return render_suggestion(suggestion, status_form=fresh, status=409, conflict=True)
 
 
-@bp.post("/<int:suggestion_id>/not-duplicate")
+@bp.post("/<bigid:suggestion_id>/not-duplicate")
 def not_duplicate(suggestion_id: int) -> Response | tuple[str, int]:
     suggestion = suggestion_or_404(suggestion_id)
     require(perm.is_reviewer(current_user, suggestion) and suggestion.status == Status.DUPLICATE)
@@ -159,7 +159,7 @@ def not_duplicate(suggestion_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".show", suggestion_id=suggestion.id))
 
 
-@bp.route("/<int:suggestion_id>/adoption", methods=["GET", "POST"])
+@bp.route("/<bigid:suggestion_id>/adoption", methods=["GET", "POST"])
 def adoption(suggestion_id: int) -> Response | str | tuple[str, int]:
     suggestion = suggestion_or_404(suggestion_id)
     require(perm.can_record_adoption(current_user, suggestion))
@@ -183,7 +183,7 @@ def queue() -> str:
     require(perm.reviews_anything(current_user))
     page = db.paginate(
         queries.awaiting(current_user),
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_arg(),
         per_page=int(current_app.config["SUGGESTIONS_PER_PAGE"]),
         error_out=False,
     )

@@ -14,7 +14,7 @@ from wtforms.fields import SelectChoice
 
 from intranet.clock import utcnow
 from intranet.extensions import db
-from intranet.forms import parse_id
+from intranet.forms import page_arg, parse_id
 from intranet.models import Department
 from intranet.roles import require
 
@@ -49,7 +49,7 @@ def template_helpers() -> dict[str, object]:
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return page_arg()
 
 
 def suggestion_or_404(suggestion_id: int) -> Suggestion:
@@ -73,7 +73,7 @@ def _filters() -> queries.Filters:
         status=Status(status) if status in Status.__members__.values() else None,
         department_id=0 if department == COMPANY else parse_id(department),
         category=args.get("category") if args.get("category") in CATEGORIES else None,
-        campaign_id=args.get("campaign", type=int),
+        campaign_id=parse_id(args.get("campaign")),
     )
 
 
@@ -213,12 +213,12 @@ def render_suggestion(
     ), status
 
 
-@bp.get("/<int:suggestion_id>")
+@bp.get("/<bigid:suggestion_id>")
 def show(suggestion_id: int) -> tuple[str, int]:
     return render_suggestion(suggestion_or_404(suggestion_id))
 
 
-@bp.post("/<int:suggestion_id>/vote")
+@bp.post("/<bigid:suggestion_id>/vote")
 def vote(suggestion_id: int) -> Response:
     suggestion = suggestion_or_404(suggestion_id)
     require(perm.can_vote(current_user, suggestion))
@@ -233,7 +233,7 @@ def vote(suggestion_id: int) -> Response:
     return redirect(url_for(".show", suggestion_id=suggestion.id))
 
 
-@bp.post("/<int:suggestion_id>/follow")
+@bp.post("/<bigid:suggestion_id>/follow")
 def follow(suggestion_id: int) -> Response:
     suggestion = suggestion_or_404(suggestion_id)
     require(perm.can_follow(current_user, suggestion))
@@ -248,7 +248,7 @@ def follow(suggestion_id: int) -> Response:
     return redirect(url_for(".show", suggestion_id=suggestion.id))
 
 
-@bp.post("/<int:suggestion_id>/comments")
+@bp.post("/<bigid:suggestion_id>/comments")
 def comment(suggestion_id: int) -> Response | tuple[str, int]:
     suggestion = suggestion_or_404(suggestion_id)
     require(perm.can_comment(current_user, suggestion))
@@ -267,7 +267,7 @@ def comment(suggestion_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".show", suggestion_id=suggestion.id, _anchor="comments"))
 
 
-@bp.post("/<int:suggestion_id>/withdraw")
+@bp.post("/<bigid:suggestion_id>/withdraw")
 def withdraw(suggestion_id: int) -> Response | tuple[str, int]:
     from .forms import WithdrawForm
     from .workflow import StatusConflict, withdraw

@@ -107,7 +107,9 @@ def edit(month: str) -> Response | tuple[str, int]:
     form = DigestForm()
     if not form.validate():
         return _page(first, form, 400)
-    highlights = {i for i in (parse_id(v) for v in request.form.getlist("highlights")) if i is not None}
+    highlights = {
+        i for i in (parse_id(v, big=True) for v in request.form.getlist("highlights")) if i is not None
+    }
     try:
         services.edit(
             current_user,
