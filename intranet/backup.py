@@ -71,6 +71,7 @@ class Restored:
     manifest: Manifest
     upgraded_to: str | None
     documents: int | None
+    index_error: str | None = None
 
 
 def database_kind() -> str:
@@ -280,7 +281,11 @@ def restore(path: Path, confirm: Any = lambda manifest: True) -> Restored:
             current_app.extensions["migrate"].migrate.get_config()
         ).get_current_head()
         db.engine.dispose()
-    answers = database_restored.send(current_app._get_current_object())
+    try:
+        answers = database_restored.send(current_app._get_current_object())
+    except Exception as exc:  # the database is restored; the index can be rebuilt at any time
+        db.session.rollback()
+        return Restored(manifest, upgraded_to, None, index_error=f"{type(exc).__name__}: {exc}")
     counts = [n for _receiver, n in answers if n is not None]
     return Restored(manifest, upgraded_to, sum(counts) if counts else None)
 
@@ -399,6 +404,11 @@ def restore_command(path: Path, yes: bool) -> None:
     click.echo(f"Restored the backup of {manifest.created_at} (revision {manifest.revision}).")
     if restored.upgraded_to:
         click.echo(f"Migrated the restored database to revision {restored.upgraded_to}.")
+    if restored.index_error:
+        raise click.ClickException(
+            f"The database is restored, but the search index could not be rebuilt ({restored.index_error}): "
+            "run `flask search rebuild`."
+        )
     if restored.documents is None:
         click.echo("Nothing rebuilt the search index: run `flask search rebuild`.")
     else:
