@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tarfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -307,3 +308,29 @@ def test_a_backup_of_the_other_kind_of_database_is_refused(fresh: Any, target: F
     demo_company(sqlite)
     refused(target, good_backup(sqlite, tmp_path / "sqlite.tar"), "This backup is of a sqlite database")
     refused(sqlite, good_backup(target, tmp_path / "pg.tar"), "This backup is of a postgresql database")
+
+
+def test_a_restore_whose_index_cannot_be_rebuilt_says_so_and_keeps_the_database(
+    fresh: Any, tmp_path: Path
+) -> None:
+    app = fresh()
+    demo_company(app)
+    backup = good_backup(app, tmp_path / "b.tar")
+    with app.test_request_context():
+        before = rows()
+    change_everything(app)
+    index = Path(app.config["INDEX_DIR"])
+    app.extensions["search"].close()
+    shutil.rmtree(index)
+    index.write_text("a file where the index should be: the disk went wrong")
+
+    result = cli(app, "backup", "restore", str(backup), "--yes")
+    assert result.exit_code == 1, result.output
+    assert "The database is restored, but the search index could not be rebuilt" in result.output
+    assert "run `flask search rebuild`" in result.output
+    with app.test_request_context():
+        assert rows() == before
+    index.unlink()
+    assert cli(app, "search", "rebuild").exit_code == 0
+    with app.test_request_context():
+        assert hits("zoe", KEPT_WORD) == 1 and hits("zoe", LATER_WORD) == 0
