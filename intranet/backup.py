@@ -110,6 +110,8 @@ def create(output: Path) -> Manifest:
             info.size, info.mode, info.mtime = len(data), 0o600, int(utcnow().timestamp())
             tar.addfile(info, io.BytesIO(data))
             tar.add(payload, arcname=payload.name, filter=_anonymous_member)
+        with partial.open("rb+") as written:
+            os.fsync(written.fileno())  # on disk before it takes the final name
         os.replace(partial, output)
     return manifest
 

@@ -52,11 +52,13 @@ def fresh(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
     apps: list[Flask] = []
     tmp = tmp_path_factory.mktemp("backup-apps")
 
-    def make(revision: str = "head", *, url: str | None = None, **config: Any) -> Flask:
+    def make(revision: str | None = "head", *, url: str | None = None, **config: Any) -> Flask:
+        """``revision=None``: an empty database, as on a new machine."""
         url = url or databases.create()
         app = create_app(base_config(url, INDEX_DIR=str(tmp / f"index-{len(apps)}"), **config))
         with app.app_context():
-            upgrade(revision=revision)
+            if revision:
+                upgrade(revision=revision)
             db.engine.dispose()
         apps.append(with_empty_index(app))
         return app
@@ -185,6 +187,22 @@ def test_restore_brings_back_every_row_and_a_matching_index(fresh: Any, tmp_path
         assert hits("zoe", LATER_WORD) == 0 and hits("zoe", EDIT_WORD) == 0
     check = cli(app, "search", "check")
     assert check.exit_code == 0 and "In step." in check.output, check.output
+
+
+def test_a_backup_restores_onto_a_new_machine_with_an_empty_database(fresh: Any, tmp_path: Path) -> None:
+    old = fresh()
+    demo_company(old)
+    backup = tmp_path / "b.tar"
+    assert cli(old, "backup", "create", "--output", str(backup)).exit_code == 0
+    with old.test_request_context():
+        before = rows()
+
+    new = fresh(revision=None)
+    restored = cli(new, "backup", "restore", str(backup), "--yes")
+    assert restored.exit_code == 0, restored.output
+    with new.test_request_context():
+        assert rows() == before
+        assert hits("zoe", ANON_WORD) == 1
 
 
 def test_an_older_backup_is_restored_then_migrated(fresh: Any, tmp_path: Path) -> None:
