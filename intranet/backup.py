@@ -2,11 +2,11 @@
 
 A backup is a tar file holding ``ting-backup.json`` (format, database kind, migration revision,
 the payload's size and SHA-256) and the payload: a SQLite copy made with SQLite's online
-backup API (consistent while the app writes; then vacuumed, so no deleted row's leftovers
-in free pages travel with it) or a ``pg_dump --format=custom`` archive. The search index is
-derived (DESIGN.md invariant 3) and left out (the PostgreSQL engine's tables keep their
-structure, not their rows); the secret key and the instance config are the operator's to
-keep elsewhere. The file holds nothing the database does not: no user, host or path.
+backup API (consistent while the app writes; then vacuumed: compact, no free pages) or a
+``pg_dump --format=custom`` archive. The search index is derived (DESIGN.md invariant 3) and
+left out (the PostgreSQL engine's tables keep their structure, not their rows); the secret key
+and the instance config are the operator's to keep elsewhere. The file holds nothing the
+database does not: the manifest and the tar headers name no local user, host or path.
 
 A restore checks everything before it changes anything: the file is whole (checksum), from
 the same kind of database, and of a revision this code knows. Then it replaces the database in
