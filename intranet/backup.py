@@ -27,7 +27,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -303,26 +303,48 @@ def _load_sqlite(payload: Path) -> None:
 def _load_postgresql(payload: Path) -> None:
     tables = [t.name for t in db.metadata.sorted_tables] + ["alembic_version"]
     # Ting's tables go first, also those a newer revision added that the backup has not (the
-    # migrations after the restore create them again); then the archive replays itself. One
-    # transaction: a failure anywhere leaves the database as it was.
-    prelude = f"DROP SCHEMA IF EXISTS {INDEX_SCHEMA} CASCADE;\n" + "".join(
+    # migrations after the restore create them again); then the archive replays itself,
+    # streamed from pg_restore into psql. One transaction, committed only once pg_restore has
+    # said all it had to: a failure anywhere (or a cut stream) leaves the database as it was.
+    prelude = f"BEGIN;\nDROP SCHEMA IF EXISTS {INDEX_SCHEMA} CASCADE;\n" + "".join(
         f'DROP TABLE IF EXISTS public."{name}" CASCADE;\n' for name in tables
     )
-    script = _run(
-        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--file=-", str(payload)], "pg_restore"
-    )
-    _run(
-        [
-            "psql",
-            "--no-psqlrc",
-            "--quiet",
-            "--single-transaction",
-            "--set=ON_ERROR_STOP=1",
-            f"--dbname={_conninfo()}",
-        ],
-        "psql",
-        stdin=prelude + script,
-    )
+    psql = ["psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--dbname={_conninfo()}"]
+    dump = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--file=-", str(payload)]
+    for tool in ("psql", "pg_restore"):
+        _require(tool)
+    env = _environment()
+    with (
+        tempfile.TemporaryFile() as load_err,
+        tempfile.TemporaryFile() as dump_err,
+        subprocess.Popen(  # noqa: S603
+            psql, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=load_err, env=env
+        ) as load,
+        subprocess.Popen(dump, stdout=subprocess.PIPE, stderr=dump_err, env=env) as source,  # noqa: S603
+    ):
+        into, out = load.stdin, source.stdout
+        if into is None or out is None:  # pragma: no cover - PIPE always gives both
+            raise RuntimeError("no pipes to pg_restore and psql")
+        try:
+            into.write(prelude.encode())
+            shutil.copyfileobj(out, into, CHUNK)
+            out.close()
+            if source.wait() == 0:
+                into.write(b"COMMIT;\n")
+        except BrokenPipeError:  # psql stopped at an error: its message follows
+            source.kill()
+        finally:
+            out.close()
+            with suppress(BrokenPipeError):
+                into.close()
+            source.wait()
+            load.wait()
+        outcomes = ((source.returncode, dump_err, "pg_restore"), (load.returncode, load_err, "psql"))
+        for code, err, tool in outcomes:
+            if code != 0:
+                err.seek(0)
+                message = err.read().decode(errors="replace").strip()
+                raise BackupRefused(f"{tool} failed (exit {code}), nothing was restored: {message}")
 
 
 def _conninfo() -> str:
@@ -337,15 +359,23 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def _run(args: list[str], tool: str, stdin: str | None = None) -> str:
-    if shutil.which(args[0]) is None:
+def _require(tool: str) -> None:
+    if shutil.which(tool) is None:
         raise BackupRefused(f"{tool} is not installed (Debian: apt-get install postgresql-client).")
+
+
+def _environment() -> dict[str, str]:
     env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
     password = db.engine.url.password
     if password:
-        env["PGPASSWORD"] = str(password)
+        env["PGPASSWORD"] = str(password)  # never on a command line, where `ps` shows it
+    return env
+
+
+def _run(args: list[str], tool: str) -> str:
+    _require(args[0])
     # The arguments are ours and fixed; the connection details go as one --dbname value, no shell.
-    done = subprocess.run(args, input=stdin, capture_output=True, text=True, env=env, check=False)  # noqa: S603
+    done = subprocess.run(args, capture_output=True, text=True, env=_environment(), check=False)  # noqa: S603
     if done.returncode != 0:
         raise BackupRefused(f"{tool} failed (exit {done.returncode}): {done.stderr.strip()}")
     return done.stdout
