@@ -249,7 +249,10 @@ def check(manifest: Manifest, payload: Path) -> str | None:
 
 def _payload_revision(manifest: Manifest, payload: Path) -> str | None:
     if manifest.kind == "postgresql":
-        _run(["pg_restore", "--list", str(payload)], "pg_restore")  # the archive's table of contents reads
+        try:  # the whole archive reads, to its end (the load must not be the first to find out)
+            _run(["pg_restore", f"--file={os.devnull}", str(payload)], "pg_restore")
+        except BackupRefused as exc:
+            raise BackupRefused(f"The backup's PostgreSQL archive is damaged: {exc}") from None
         return _archive_revision(payload)
     try:
         with closing(sqlite3.connect(f"file:{payload}?mode=ro", uri=True)) as conn:

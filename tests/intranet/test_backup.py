@@ -7,6 +7,8 @@ search index rebuilt to match; and a restore that cannot be done must change not
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import re
@@ -352,3 +354,24 @@ def test_a_restore_whose_index_cannot_be_rebuilt_says_so_and_keeps_the_database(
     assert cli(app, "search", "rebuild").exit_code == 0
     with app.test_request_context():
         assert hits("zoe", KEPT_WORD) == 1 and hits("zoe", LATER_WORD) == 0
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="pg_restore into psql: runs in the suite's PostgreSQL pass")
+def test_an_archive_that_breaks_off_midway_is_refused(target: Flask, tmp_path: Path) -> None:
+    """A dump cut short, its manifest made to match (a checksum proves only what it was given)."""
+    whole = good_backup(target, tmp_path / "b.tar")
+    with tarfile.open(whole) as tar:
+        manifest = json.loads(tar.extractfile("ting-backup.json").read())  # type: ignore[union-attr]
+        dump = tar.extractfile("database.pgdump").read()  # type: ignore[union-attr]
+    cut = dump[: len(dump) * 4 // 5]
+    manifest.update(size=len(cut), sha256=hashlib.sha256(cut).hexdigest())
+    path = tmp_path / "cut.tar"
+    with tarfile.open(path, "w") as tar:
+        for name, data in (("ting-backup.json", json.dumps(manifest).encode()), ("database.pgdump", cut)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with target.test_request_context():
+        db.session.execute(delete(Vote))  # differs from the backup: a restore would show
+        db.session.commit()
+    refused(target, path, "The backup's PostgreSQL archive is damaged")
