@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The PostgreSQL server the suite runs on a second time (a fresh database per run).
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
-SYSTEM_TEST_PACKAGES := slapd ldap-utils chromium openssl
+SYSTEM_TEST_PACKAGES := slapd ldap-utils chromium openssl postgresql-client
 
 .PHONY: run test install install-test system-test-deps bench-deps lint fmt translations catalogs clean
 
@@ -31,7 +31,8 @@ run: install catalogs
 	@$(FLASK) search check > /dev/null 2>&1 || $(FLASK) search rebuild
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian packages the tests drive for real: OpenLDAP's slapd, its client tools, Chromium.
+# Debian packages the tests drive for real: OpenLDAP's slapd, its client tools, Chromium,
+# pg_dump/pg_restore/psql (flask backup on PostgreSQL).
 system-test-deps:
 	@missing=""; \
 	for pkg in $(SYSTEM_TEST_PACKAGES); do \

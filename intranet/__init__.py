@@ -46,6 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_security(app)
     errors.init_errors(app)
     app.register_blueprint(views.bp)
+    from .backup import backup_cli
+
+    app.cli.add_command(backup_cli)
 
     import auth
     import groups

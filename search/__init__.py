@@ -7,6 +7,7 @@ import functools
 from flask import Flask
 from sqlalchemy.engine import Engine
 
+from intranet import signals
 from intranet.config import ConfigError
 
 from . import models  # noqa: F401 - the outbox table, for migrations
@@ -23,6 +24,14 @@ def init_app(app: Flask) -> None:
     outbox.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(cli.search_cli)
+    signals.database_restored.connect(_rebuild_after_restore, weak=False)
+
+
+def _rebuild_after_restore(sender: Flask) -> int:
+    """After ``flask backup restore``: the index was not in the backup, so make it anew from the database."""
+    from . import outbox
+
+    return outbox.rebuild()
 
 
 def _languages(app: Flask) -> list[str]:
