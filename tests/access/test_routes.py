@@ -1,0 +1,218 @@
+"""Access: every GET route, as every role, with every labelled object, against a declared allow-list;
+listing pages and search never show what a role may not read; POSTs to what a role may not touch
+are refused and change nothing.
+
+The allow-list reads: endpoint, object label (the conftest's ``ids``; "-" for a route without
+ids; "a/b" for two), then what each role gets: ``200``; ``login`` (a redirect to the login page);
+``→/path`` (another redirect, digits shown as N; ``→thread``, ``→profile``, ``→queue``
+and ``→month`` are short for /groups/threads/N, /profile, /groups/queue and /digest/N-N);
+``403`` where the design says forbidden; ``404`` for what does not exist and for what must not
+be known to exist (closed groups' content).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import ROLES, Company
+from .crawl import Page, crawl, get_rules, targets
+
+# fmt: off
+ALLOWED = """
+# endpoint               object               anonymous  employee   lead       management admin
+auth.login               -                    200        →profile   →profile   →profile   →profile
+auth.profile             -                    login      200        200        200        200
+core.departments         -                    login      200        200        200        200
+core.healthz             -                    200        200        200        200        200
+core.index               -                    login      →profile   →profile   →profile   →profile
+core.notifications       -                    login      200        200        200        200
+core.open_notification   missing              login      404        404        404        404
+core.open_notification   of_bjorn             login      404        →queue     404        404
+core.open_notification   of_jurgen            login      404        404        404        →thread
+core.open_notification   of_priya             login      404        404        404        404
+core.open_notification   of_zoe               login      →thread    404        404        404
+digest.archive_page      -                    login      403        403        200        403
+digest.atom              -                    login      403        403        200        403
+digest.chart             approved/departments login      403        403        200        403
+digest.chart             approved/missing     login      404        404        404        404
+digest.chart             approved/trend       login      403        403        200        403
+digest.chart             draft/departments    login      403        403        200        403
+digest.chart             draft/missing        login      404        404        404        404
+digest.chart             draft/trend          login      403        403        200        403
+digest.chart             nonsense/departments login      404        404        404        404
+digest.chart             nonsense/missing     login      404        404        404        404
+digest.chart             nonsense/trend       login      404        404        404        404
+digest.csv_export        approved             login      403        403        200        403
+digest.csv_export        draft                login      403        403        200        403
+digest.csv_export        nonsense             login      404        404        404        404
+digest.index             -                    login      403        403        →month     403
+digest.show              approved             login      403        403        200        403
+digest.show              draft                login      403        403        200        403
+digest.show              nonsense             login      404        404        404        404
+groups.edit              closed_other         login      404        404        404        200
+groups.edit              closed_own           login      404        200        404        200
+groups.edit              closed_sub           login      404        404        404        200
+groups.edit              company              login      403        403        403        200
+groups.edit              missing              login      404        404        404        404
+groups.edit              open                 login      403        200        403        200
+groups.edit              open_sub             login      403        200        403        200
+groups.edit              unlisted             login      404        404        404        200
+groups.edit_post         closed_other         login      404        404        404        403
+groups.edit_post         closed_own           login      404        403        404        403
+groups.edit_post         closed_sub           login      404        404        404        403
+groups.edit_post         deleted              login      403        403        403        403
+groups.edit_post         hidden               login      403        403        403        403
+groups.edit_post         missing              login      404        404        404        404
+groups.edit_post         open_question        login      200        403        403        403
+groups.edit_post         unlisted             login      404        404        404        403
+groups.flag              closed_other         login      404        404        404        200
+groups.flag              closed_own           login      404        200        404        200
+groups.flag              closed_sub           login      404        404        404        200
+groups.flag              deleted              login      403        403        403        403
+groups.flag              hidden               login      403        403        403        403
+groups.flag              missing              login      404        404        404        404
+groups.flag              open_question        login      403        200        200        200
+groups.flag              unlisted             login      404        404        404        200
+groups.hide              closed_other         login      404        404        404        200
+groups.hide              closed_own           login      404        200        404        200
+groups.hide              closed_sub           login      404        404        404        200
+groups.hide              deleted              login      403        404        403        404
+groups.hide              hidden               login      403        200        403        200
+groups.hide              missing              login      404        404        404        404
+groups.hide              open_question        login      403        200        403        200
+groups.hide              unlisted             login      404        404        404        200
+groups.history           closed_other         login      404        404        404        200
+groups.history           closed_own           login      404        200        404        200
+groups.history           closed_sub           login      404        404        404        200
+groups.history           deleted              login      404        404        404        404
+groups.history           hidden               login      404        200        404        200
+groups.history           missing              login      404        404        404        404
+groups.history           open_question        login      200        200        200        200
+groups.history           unlisted             login      404        404        404        200
+groups.index             -                    login      200        200        200        200
+groups.log               closed_other         login      404        404        404        200
+groups.log               closed_own           login      404        200        404        200
+groups.log               closed_sub           login      404        404        404        200
+groups.log               company              login      200        200        200        200
+groups.log               missing              login      404        404        404        404
+groups.log               open                 login      200        200        200        200
+groups.log               open_sub             login      200        200        200        200
+groups.log               unlisted             login      404        404        404        200
+groups.members           closed_other         login      404        404        404        200
+groups.members           closed_own           login      404        200        404        200
+groups.members           closed_sub           login      404        404        404        200
+groups.members           company              login      200        200        200        200
+groups.members           missing              login      404        404        404        404
+groups.members           open                 login      200        200        200        200
+groups.members           open_sub             login      200        200        200        200
+groups.members           unlisted             login      404        404        404        200
+groups.move              closed_other         login      404        404        404        200
+groups.move              closed_own           login      404        200        404        200
+groups.move              closed_sub           login      404        404        404        200
+groups.move              missing              login      404        404        404        404
+groups.move              open                 login      403        200        403        200
+groups.move              unlisted             login      404        404        404        200
+groups.new               -                    login      403        200        403        200
+groups.new_thread        closed_other         login      404        404        404        200
+groups.new_thread        closed_own           login      404        200        404        200
+groups.new_thread        closed_sub           login      404        404        404        200
+groups.new_thread        company              login      200        200        200        200
+groups.new_thread        missing              login      404        404        404        404
+groups.new_thread        open                 login      200        200        200        200
+groups.new_thread        open_sub             login      200        200        200        200
+groups.new_thread        unlisted             login      404        404        404        200
+groups.post              closed_other         login      404        404        404        →thread
+groups.post              closed_own           login      404        →thread    404        →thread
+groups.post              closed_sub           login      404        404        404        →thread
+groups.post              deleted              login      →thread    →thread    →thread    →thread
+groups.post              hidden               login      →thread    →thread    →thread    →thread
+groups.post              missing              login      404        404        404        404
+groups.post              open_question        login      →thread    →thread    →thread    →thread
+groups.post              unlisted             login      404        404        404        →thread
+groups.queue             -                    login      403        200        403        200
+groups.request_join      closed_other         login      404        404        404        403
+groups.request_join      closed_own           login      200        403        404        403
+groups.request_join      closed_sub           login      404        404        404        403
+groups.request_join      company              login      403        403        403        403
+groups.request_join      missing              login      404        404        404        404
+groups.request_join      open                 login      403        403        403        403
+groups.request_join      open_sub             login      403        403        403        403
+groups.request_join      unlisted             login      404        404        404        403
+groups.show              closed_other         login      404        404        404        200
+groups.show              closed_own           login      200        200        404        200
+groups.show              closed_sub           login      404        404        404        200
+groups.show              company              login      200        200        200        200
+groups.show              missing              login      404        404        404        404
+groups.show              open                 login      200        200        200        200
+groups.show              open_sub             login      200        200        200        200
+groups.show              unlisted             login      404        404        404        200
+groups.thread            closed_other         login      404        404        404        200
+groups.thread            closed_own           login      404        200        404        200
+groups.thread            closed_sub           login      404        404        404        200
+groups.thread            missing              login      404        404        404        404
+groups.thread            open                 login      200        200        200        200
+groups.thread            unlisted             login      404        404        404        200
+search.index             -                    login      200        200        200        200
+search.similar           -                    login      200        200        200        200
+suggestions.adoption     adopted              login      403        403        200        403
+suggestions.adoption     anonymous            login      403        403        403        403
+suggestions.adoption     missing              login      404        404        404        404
+suggestions.adoption     named                login      403        200        200        403
+suggestions.adoption     other_dept           login      403        403        403        403
+suggestions.board        -                    login      200        200        200        200
+suggestions.campaign     missing              login      404        404        404        404
+suggestions.campaign     open                 login      200        200        200        200
+suggestions.campaigns    -                    login      200        200        200        200
+suggestions.index        -                    login      200        200        200        200
+suggestions.new          -                    login      200        200        200        200
+suggestions.new_campaign -                    login      403        403        200        403
+suggestions.queue        -                    login      403        200        200        403
+suggestions.receipt      -                    login      200        200        200        200
+suggestions.show         adopted              login      200        200        200        200
+suggestions.show         anonymous            login      200        200        200        200
+suggestions.show         missing              login      404        404        404        404
+suggestions.show         named                login      200        200        200        200
+suggestions.show         other_dept           login      200        200        200        200
+"""
+# fmt: on
+
+
+def _table(text: str) -> dict[tuple[str, str], dict[str, str]]:
+    table = {}
+    for line in text.strip().splitlines():
+        if line.startswith("#"):
+            continue
+        endpoint, label, *statuses = line.split()
+        assert len(statuses) == len(ROLES), line
+        table[(endpoint, label)] = dict(zip(ROLES, statuses, strict=True))
+    return table
+
+
+@pytest.fixture(scope="module")
+def pages(company: Company) -> list[Page]:
+    return crawl(company)
+
+
+def test_every_get_route_answers_each_role_as_the_allow_list_says(company: Company, pages: list[Page]):
+    allowed = _table(ALLOWED)
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for p in pages:
+        seen.setdefault((p.endpoint, p.label), {})[p.role] = p.status
+    differences = []
+    for cell in sorted(set(allowed) | set(seen)):
+        want, got = allowed.get(cell, {}), seen.get(cell, {})
+        for role in ROLES:
+            if want.get(role) != got.get(role):
+                differences.append(
+                    f"{cell[0]:24} {cell[1]:21} {role:10} allowed {want.get(role)}, got {got.get(role)}"
+                )
+    assert not differences, "\n" + "\n".join(differences)
+
+
+def test_the_crawl_substitutes_every_object_of_every_kind(company: Company):
+    """Every labelled object of a kind reaches every route that takes that kind: none is sampled."""
+    for rule in get_rules(company):
+        expected = 1
+        for name in rule.arguments:
+            expected *= len(company.ids[name])
+        assert len(targets(company, rule)) == expected, rule.endpoint
