@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -90,9 +91,11 @@ def status_class(response) -> str:  # noqa: ANN001 - a werkzeug TestResponse
     return str(code)
 
 
-def crawl(company: Company) -> list[Page]:
+def crawl(company: Company, endpoints: Callable[[str], bool] = lambda e: True) -> list[Page]:
     pages = []
     for rule in get_rules(company):
+        if not endpoints(rule.endpoint):
+            continue
         assert rule.endpoint in ROUTES, f"{rule.endpoint} is not in tests/fuzz/inventory.py"
         for label, path in targets(company, rule):
             for role in ROLES:

@@ -12,10 +12,12 @@ be known to exist (closed groups' content).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from .conftest import ROLES, Company
-from .crawl import Page, crawl, get_rules, targets
+from .conftest import ROLES, SEARCH, SECRET, Company
+from .crawl import Page, crawl, get_rules, status_class, targets
 
 # fmt: off
 ALLOWED = """
@@ -216,3 +218,113 @@ def test_the_crawl_substitutes_every_object_of_every_kind(company: Company):
         for name in rule.arguments:
             expected *= len(company.ids[name])
         assert len(targets(company, rule)) == expected, rule.endpoint
+
+
+#: Who may read each marked object (conftest ``SECRET``): the closed groups' members and moderators,
+#: a hidden post's moderators (its author is no role here), nobody a deleted post.
+MAY_READ = {
+    "closed_other": {"admin"},
+    "closed_sub": {"admin"},
+    "unlisted": {"admin"},
+    "closed_own": {"lead", "admin"},  # bjorn leads Engineering; jurgen is a member (and an admin)
+    "hidden": {"lead", "admin"},
+    "deleted": set(),
+    "anon": {"employee", "lead", "management", "admin"},  # the box is company-wide
+}
+
+
+def _listing_pages(company: Company) -> list[Page]:
+    """Search results and similar-title hints for a word of each restricted body, as every role."""
+    pages = []
+    for key, word in SEARCH.items():
+        for path in (
+            f"/search/?q={word}",
+            f"/search/?q={word}&order=newest",
+            f"/search/similar?title={word}",
+        ):
+            for role in ROLES:
+                response = company.clients[role].get(path)
+                html = response.get_data(as_text=True)
+                pages.append(Page(role, "search", key, path, status_class(response), html))
+    return pages
+
+
+def test_no_page_shows_a_role_what_it_may_not_read(company: Company, pages: list[Page]):
+    """Every page of the crawl (group index, lists, notifications, digest, feed, profile...) and
+    search for words of every restricted text: the restricted titles and bodies stay out."""
+    leaks = []
+    for page in pages + _listing_pages(company):
+        text = page.html.lower()
+        for key, marker in SECRET.items():
+            if page.role not in MAY_READ[key] and marker.lower() in text:
+                leaks.append(f"{page.role:10} {page.path:40} shows {key} ({marker})")
+    assert not leaks, "\n" + "\n".join(sorted(set(leaks)))
+
+
+def test_the_markers_are_found_where_they_may_be(company: Company, pages: list[Page]):
+    """The leak check can fail: who may read an object finds its marker in the pages and in search."""
+    found = {
+        (p.role, key) for p in pages + _listing_pages(company) for key, m in SECRET.items() if m in p.html
+    }
+    for key, roles in MAY_READ.items():
+        for role in roles:
+            assert (role, key) in found, (role, key)
+
+
+def test_notifications_list_only_the_readers_own(company: Company):
+    from intranet.extensions import db
+    from intranet.notifications import Notification
+
+    with company.app.app_context():
+        owner = dict(db.session.execute(db.select(Notification.id, Notification.user_id)).all())
+        from intranet.models import User
+
+        ids = dict(db.session.execute(db.select(User.username, User.id)).all())
+    for role, username in ROLES.items():
+        if username is None:
+            continue
+        html = company.clients[role].get("/notifications").get_data(as_text=True)
+        linked = {int(i) for i in re.findall(r'href="/notifications/(\d+)"', html)}
+        assert {owner[i] for i in linked} <= {ids[username]}, role
+
+
+# fmt: off
+PUBLIC_DIGEST = """
+# with DIGEST_PUBLIC: every employee reads approved months; drafts stay management's (404 to others)
+# endpoint               object               anonymous  employee   lead       management admin
+digest.archive_page      -                    login      200        200        200        200
+digest.atom              -                    login      200        200        200        200
+digest.chart             approved/departments login      200        200        200        200
+digest.chart             approved/missing     login      404        404        404        404
+digest.chart             approved/trend       login      200        200        200        200
+digest.chart             draft/departments    login      404        404        200        404
+digest.chart             draft/missing        login      404        404        404        404
+digest.chart             draft/trend          login      404        404        200        404
+digest.chart             nonsense/departments login      404        404        404        404
+digest.chart             nonsense/missing     login      404        404        404        404
+digest.chart             nonsense/trend       login      404        404        404        404
+digest.csv_export        approved             login      200        200        200        200
+digest.csv_export        draft                login      404        404        200        404
+digest.csv_export        nonsense             login      404        404        404        404
+digest.index             -                    login      →month     →month     →month     →month
+digest.show              approved             login      200        200        200        200
+digest.show              draft                login      404        404        200        404
+digest.show              nonsense             login      404        404        404        404
+"""
+# fmt: on
+
+
+def test_a_public_digest_shows_approved_months_to_all_and_drafts_to_management(company: Company):
+    company.app.config["DIGEST_PUBLIC"] = True
+    try:
+        pages = [p for p in crawl(company, endpoints=lambda e: e.startswith("digest."))]
+    finally:
+        company.app.config["DIGEST_PUBLIC"] = False
+    allowed = _table(PUBLIC_DIGEST)
+    differences = [
+        f"{p.endpoint:24} {p.label:20} {p.role:10} "
+        f"allowed {allowed.get((p.endpoint, p.label), {}).get(p.role)}, got {p.status}"
+        for p in pages
+        if allowed.get((p.endpoint, p.label), {}).get(p.role) != p.status
+    ]
+    assert not differences, "\n" + "\n".join(differences)
