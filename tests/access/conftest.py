@@ -1,5 +1,6 @@
 """The access suite's company: `flask demo load` plus what the demo lacks to reach every access rule,
-built once per module, with a logged-in test client per role and a label for every object.
+built once for the suite (its crawl too), with a logged-in test client per role and a label for every
+object.
 
 Restricted objects carry unique marker words (``SECRET_*``) in their titles and bodies, so a
 listing page, a search result or a mail that leaks one is found by a plain substring search.
@@ -269,7 +270,32 @@ def _submit_anonymous(app: Flask, author: str) -> tuple[int, str]:
         return suggestion.id, receipt.group(1)
 
 
-@pytest.fixture(scope="module")
+def _follow_up(company: Company) -> None:
+    """Activity around the anonymous suggestion: a reviewer asks, the author answers with the receipt
+    while logged in as themself, others vote and comment, management moves it on."""
+    anon_id = company.ids["suggestion_id"]["anonymous"]
+    ingrid = company.clients["management"]
+    token = company.tokens["management"]
+    r = ingrid.post(
+        f"/suggestions/{anon_id}/comments",
+        data={"csrf_token": token, "body": "Which shift do you mean?", "as_question": "1"},
+    )
+    assert r.status_code == 302, r.status_code
+    author = company.app.test_client()
+    assert login(author, ANON_AUTHOR, "demo").status_code == 302
+    token = csrf_token(author, "/suggestions/receipt")
+    r = author.post(
+        "/suggestions/receipt/answer",
+        data={"csrf_token": token, "receipt": company.receipt, "body": "The one from 22 to 6."},
+    )
+    assert r.status_code in (200, 302), r.get_data(as_text=True)[-3000:]
+    company.clients["author"] = author
+    zoe = company.clients["employee"]
+    zoe.post(f"/suggestions/{anon_id}/vote", data={"csrf_token": company.tokens["employee"], "vote": "up"})
+    zoe.post(f"/suggestions/{anon_id}/follow", data={"csrf_token": company.tokens["employee"], "follow": "1"})
+
+
+@pytest.fixture(scope="package")
 def company(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
     from flask_migrate import upgrade
 
@@ -307,8 +333,47 @@ def company(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> I
         else:
             tokens[role] = csrf_token(client, "/login")
         clients[role] = client
-    yield Company(app, clients, tokens, ids, receipt, anon_author)
+    company = Company(app, clients, tokens, ids, receipt, anon_author)
+    _follow_up(company)
+    yield company
     app.extensions["search"].close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="package")
+def pages(company: Company) -> list[Any]:
+    """Every GET route, as every role, with every labelled object (tests/access/crawl.py)."""
+    from .crawl import crawl
+
+    return crawl(company)
+
+
+@pytest.fixture(scope="package")
+def listing_pages(company: Company) -> list[Any]:
+    """Search results and similar-title hints for a word of each restricted body, and the newest
+    suggestions, as every role (the search page echoes its query, so the words are not the markers)."""
+    from .crawl import Page, status_class
+
+    found = []
+    for key, word in SEARCH.items():
+        paths = (f"/search/?q={word}", f"/search/?q={word}&order=newest", f"/search/similar?title={word}")
+        for path in (*paths, "/suggestions/?sort=new"):
+            for role in ROLES:
+                response = company.clients[role].get(path)
+                found.append(
+                    Page(role, "search", key, path, status_class(response), response.get_data(as_text=True))
+                )
+    return found
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "mutates: changes the shared company; runs after the rest of the suite"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The suite shares one company: the tests that change it go last, in their order."""
+    items.sort(key=lambda item: item.get_closest_marker("mutates") is not None)
