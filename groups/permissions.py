@@ -166,6 +166,12 @@ def _can_post(a: Access, grp: GroupLike, parent: Resolve) -> bool:
     return not _is_banned(a, grp, parent) and _can_read(a, grp, parent)
 
 
+def activity_shows_on_parent(group: GroupLike) -> bool:
+    """Whether a sub-group's activity moves its parent's "last activity": only when everyone who
+    reads the parent reads it too (an open sub-group), so a closed one's posts are not dated there."""
+    return group.visibility == Visibility.OPEN
+
+
 def moderator_ids(group: Group) -> set[int]:
     """Who moderates ``group``, for telling them: appointed, inherited and department leads.
 

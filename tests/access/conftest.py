@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from intranet import create_app
+from intranet.clock import utcnow
 from intranet.extensions import db
 from tests.conftest import Databases, base_config, csrf_token, login, with_empty_index
 
@@ -35,6 +36,7 @@ SECRET = {
     "closed_other": "Quokkadeal",  # a Sales closed group's thread (no role but admin is in Sales' group)
     "closed_sub": "Wombatprice",  # its closed sub-group's thread
     "unlisted": "Narwhalpay",  # an unlisted closed Finance group's thread
+    "closed_in_open": "Yakreview",  # a closed sub-group of the open Engineering group
     "closed_own": "Tapirshift",  # a thread in the demo's On-call rota (Engineering, closed)
     "hidden": "Pangolinrant",  # a hidden post's body
     "deleted": "Axolotlslip",  # a deleted post's body
@@ -47,7 +49,16 @@ SEARCH = {
     key: word
     for key, word in zip(
         SECRET,
-        ("Dingoclause", "Emuquote", "Ibexledger", "Lemurroster", "Marmotwiki", "Ocelotoops", "Quollnights"),
+        (
+            "Dingoclause",
+            "Emuquote",
+            "Ibexledger",
+            "Gnuaudit",
+            "Lemurroster",
+            "Marmotwiki",
+            "Ocelotoops",
+            "Quollnights",
+        ),
         strict=True,
     )
 }
@@ -156,6 +167,25 @@ def _add_restricted_content(app: Flask) -> dict[str, dict[str, Any]]:
         posting.reply(amelie, t_priya, "I can.")
         db.session.flush()
 
+        # A closed sub-group of the open Engineering group, written in last of all: its activity
+        # must not show as Engineering's.
+        review = services.create_group(
+            bjorn,
+            name="Incident review",
+            description="Blameless reviews.",
+            department=None,
+            parent=engineering,
+            visibility=Visibility.CLOSED,
+        )
+        services.invite_member(bjorn, review, priya)
+        db.session.flush()
+        t_review = posting.start_thread(
+            priya,
+            review,
+            title=f"{SECRET['closed_in_open']} of Tuesday",
+            body=f"{SECRET['closed_in_open']} notes, {SEARCH['closed_in_open']}.",
+            now=utcnow() + timedelta(minutes=5),
+        )
         oncall = _group("On-call rota")
         pending = db.session.scalars(select(JoinRequest).where(JoinRequest.group_id == oncall.id)).one()
         sales_draft = suggestions.Draft(
@@ -196,6 +226,7 @@ def _add_restricted_content(app: Flask) -> dict[str, dict[str, Any]]:
                 "company": _group("Office life").id,
                 "open_sub": _group("Frontend guild").id,
                 "closed_own": oncall.id,
+                "closed_in_open": review.id,
                 "closed_other": deal.id,
                 "closed_sub": pricing.id,
                 "unlisted": payroll.id,
@@ -204,6 +235,7 @@ def _add_restricted_content(app: Flask) -> dict[str, dict[str, Any]]:
             "thread_id": {
                 "open": t_open.id,
                 "closed_own": t_oncall.id,
+                "closed_in_open": t_review.id,
                 "closed_other": t_deal.id,
                 "closed_sub": t_sub.id,
                 "unlisted": t_unlisted.id,
@@ -214,6 +246,7 @@ def _add_restricted_content(app: Flask) -> dict[str, dict[str, Any]]:
                 "hidden": hidden.id,
                 "deleted": deleted.id,
                 "closed_own": first_post(t_oncall),
+                "closed_in_open": first_post(t_review),
                 "closed_other": first_post(t_deal),
                 "closed_sub": first_post(t_sub),
                 "unlisted": first_post(t_unlisted),

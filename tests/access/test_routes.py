@@ -49,6 +49,7 @@ digest.index             -                    login      403        403        �
 digest.show              approved             login      403        403        200        403
 digest.show              draft                login      403        403        200        403
 digest.show              nonsense             login      404        404        404        404
+groups.edit              closed_in_open       login      404        200        404        200
 groups.edit              closed_other         login      404        404        404        200
 groups.edit              closed_own           login      404        200        404        200
 groups.edit              closed_sub           login      404        404        404        200
@@ -57,6 +58,7 @@ groups.edit              missing              login      404        404        4
 groups.edit              open                 login      403        200        403        200
 groups.edit              open_sub             login      403        200        403        200
 groups.edit              unlisted             login      404        404        404        200
+groups.edit_post         closed_in_open       login      404        403        404        403
 groups.edit_post         closed_other         login      404        404        404        403
 groups.edit_post         closed_own           login      404        403        404        403
 groups.edit_post         closed_sub           login      404        404        404        403
@@ -65,6 +67,7 @@ groups.edit_post         hidden               login      403        403        4
 groups.edit_post         missing              login      404        404        404        404
 groups.edit_post         open_question        login      200        403        403        403
 groups.edit_post         unlisted             login      404        404        404        403
+groups.flag              closed_in_open       login      404        200        404        200
 groups.flag              closed_other         login      404        404        404        200
 groups.flag              closed_own           login      404        200        404        200
 groups.flag              closed_sub           login      404        404        404        200
@@ -73,6 +76,7 @@ groups.flag              hidden               login      403        403        4
 groups.flag              missing              login      404        404        404        404
 groups.flag              open_question        login      403        200        200        200
 groups.flag              unlisted             login      404        404        404        200
+groups.hide              closed_in_open       login      404        200        404        200
 groups.hide              closed_other         login      404        404        404        200
 groups.hide              closed_own           login      404        200        404        200
 groups.hide              closed_sub           login      404        404        404        200
@@ -81,6 +85,7 @@ groups.hide              hidden               login      403        200        4
 groups.hide              missing              login      404        404        404        404
 groups.hide              open_question        login      403        200        403        200
 groups.hide              unlisted             login      404        404        404        200
+groups.history           closed_in_open       login      404        200        404        200
 groups.history           closed_other         login      404        404        404        200
 groups.history           closed_own           login      404        200        404        200
 groups.history           closed_sub           login      404        404        404        200
@@ -90,6 +95,7 @@ groups.history           missing              login      404        404        4
 groups.history           open_question        login      200        200        200        200
 groups.history           unlisted             login      404        404        404        200
 groups.index             -                    login      200        200        200        200
+groups.log               closed_in_open       login      404        200        404        200
 groups.log               closed_other         login      404        404        404        200
 groups.log               closed_own           login      404        200        404        200
 groups.log               closed_sub           login      404        404        404        200
@@ -98,6 +104,7 @@ groups.log               missing              login      404        404        4
 groups.log               open                 login      200        200        200        200
 groups.log               open_sub             login      200        200        200        200
 groups.log               unlisted             login      404        404        404        200
+groups.members           closed_in_open       login      404        200        404        200
 groups.members           closed_other         login      404        404        404        200
 groups.members           closed_own           login      404        200        404        200
 groups.members           closed_sub           login      404        404        404        200
@@ -106,6 +113,7 @@ groups.members           missing              login      404        404        4
 groups.members           open                 login      200        200        200        200
 groups.members           open_sub             login      200        200        200        200
 groups.members           unlisted             login      404        404        404        200
+groups.move              closed_in_open       login      404        200        404        200
 groups.move              closed_other         login      404        404        404        200
 groups.move              closed_own           login      404        200        404        200
 groups.move              closed_sub           login      404        404        404        200
@@ -113,6 +121,7 @@ groups.move              missing              login      404        404        4
 groups.move              open                 login      403        200        403        200
 groups.move              unlisted             login      404        404        404        200
 groups.new               -                    login      403        200        403        200
+groups.new_thread        closed_in_open       login      404        200        404        200
 groups.new_thread        closed_other         login      404        404        404        200
 groups.new_thread        closed_own           login      404        200        404        200
 groups.new_thread        closed_sub           login      404        404        404        200
@@ -121,6 +130,7 @@ groups.new_thread        missing              login      404        404        4
 groups.new_thread        open                 login      200        200        200        200
 groups.new_thread        open_sub             login      200        200        200        200
 groups.new_thread        unlisted             login      404        404        404        200
+groups.post              closed_in_open       login      404        →thread    404        →thread
 groups.post              closed_other         login      404        404        404        →thread
 groups.post              closed_own           login      404        →thread    404        →thread
 groups.post              closed_sub           login      404        404        404        →thread
@@ -130,6 +140,7 @@ groups.post              missing              login      404        404        4
 groups.post              open_question        login      →thread    →thread    →thread    →thread
 groups.post              unlisted             login      404        404        404        →thread
 groups.queue             -                    login      403        200        403        200
+groups.request_join      closed_in_open       login      200        403        200        403
 groups.request_join      closed_other         login      404        404        404        403
 groups.request_join      closed_own           login      200        403        404        403
 groups.request_join      closed_sub           login      404        404        404        403
@@ -138,6 +149,7 @@ groups.request_join      missing              login      404        404        4
 groups.request_join      open                 login      403        403        403        403
 groups.request_join      open_sub             login      403        403        403        403
 groups.request_join      unlisted             login      404        404        404        403
+groups.show              closed_in_open       login      200        200        200        200
 groups.show              closed_other         login      404        404        404        200
 groups.show              closed_own           login      200        200        404        200
 groups.show              closed_sub           login      404        404        404        200
@@ -146,6 +158,7 @@ groups.show              missing              login      404        404        4
 groups.show              open                 login      200        200        200        200
 groups.show              open_sub             login      200        200        200        200
 groups.show              unlisted             login      404        404        404        200
+groups.thread            closed_in_open       login      404        200        404        200
 groups.thread            closed_other         login      404        404        404        200
 groups.thread            closed_own           login      404        200        404        200
 groups.thread            closed_sub           login      404        404        404        200
@@ -219,6 +232,7 @@ MAY_READ = {
     "closed_other": {"admin"},
     "closed_sub": {"admin"},
     "unlisted": {"admin"},
+    "closed_in_open": {"lead", "admin"},  # bjorn moderates Engineering's sub-groups
     "closed_own": {"lead", "admin"},  # bjorn leads Engineering; jurgen is a member (and an admin)
     "hidden": {"lead", "admin"},
     "deleted": set(),
@@ -309,3 +323,34 @@ def test_a_public_digest_shows_approved_months_to_all_and_drafts_to_management(c
         if allowed.get((p.endpoint, p.label), {}).get(p.role) != p.status
     ]
     assert not differences, "\n" + "\n".join(differences)
+
+
+def test_a_closed_groups_activity_is_dated_only_for_its_readers(company: Company):
+    """Not shown, not counted: a closed group's last activity is not on the cards of those who may not
+    read it, and a closed sub-group's newest thread does not move its open parent's."""
+    from groups.models import Group
+    from intranet.extensions import db
+
+    ids = company.ids["group_id"]
+    with company.app.app_context():
+        engineering = db.session.get(Group, ids["open"])
+        review = db.session.get(Group, ids["closed_in_open"])
+        assert engineering.last_activity_at < review.last_activity_at
+    cards = {
+        role: {
+            name: "Last activity" in card
+            for card in re.findall(
+                r'(?s)<li class="card">(.*?)</li>', company.clients[role].get("/groups/").text
+            )
+            for name in re.findall(r'<h2><a href="/groups/\d+">([^<]+)</a>', card)
+        }
+        for role in ("employee", "lead", "management")
+    }
+    assert cards["employee"]["On-call rota"] is False  # listed to Engineering, read by members only
+    assert cards["lead"]["On-call rota"] is True  # its moderator
+    assert cards["employee"]["Engineering"] is True
+    assert "On-call rota" not in cards["management"]
+
+
+def _html(company: Company, role: str, path: str) -> str:
+    return company.clients[role].get(path).get_data(as_text=True)
