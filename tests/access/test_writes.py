@@ -3,7 +3,8 @@
 
 Each POST carries a valid CSRF token and a form that would pass validation, so the refusal is the
 permission check's. The table reads like the GET allow-list; ``-`` marks a role that may do it
-(that cell is not sent: it would change the data for the cells after it).
+(that cell is not sent: it would change the data for the cells after it). Unfollowing is
+everyone's right, also for a listed closed group one does not read: those cells are ``-`` too.
 """
 
 from __future__ import annotations
@@ -26,230 +27,280 @@ digest.edit                approved             login      403        403       
 digest.edit                draft                login      403        403        -          403
 digest.reopen              approved             login      403        403        -          403
 digest.reopen              draft                login      403        403        -          403
-groups.accept              open                 login      -          -          403        -
-groups.accept              closed_own           login      404        -          404        -
+groups.accept              closed_in_open       login      404        -          404        -
 groups.accept              closed_other         login      404        404        404        -
+groups.accept              closed_own           login      404        -          404        -
 groups.accept              closed_sub           login      404        404        404        -
-groups.accept              unlisted             login      404        404        404        -
 groups.accept              missing              login      404        404        404        -
-groups.appoint             open                 login      403        -          403        -
-groups.appoint             company              login      403        403        403        -
-groups.appoint             closed_own           login      404        -          404        -
+groups.accept              open                 login      -          -          403        -
+groups.accept              unlisted             login      404        404        404        -
+groups.appoint             closed_in_open       login      404        -          404        -
 groups.appoint             closed_other         login      404        404        404        -
+groups.appoint             closed_own           login      404        -          404        -
 groups.appoint             closed_sub           login      404        404        404        -
-groups.appoint             unlisted             login      404        404        404        -
+groups.appoint             company              login      403        403        403        -
 groups.appoint             missing              login      404        404        404        -
+groups.appoint             open                 login      403        -          403        -
+groups.appoint             unlisted             login      404        404        404        -
+groups.ban                 closed_other/zoe     login      404        404        404        -
 groups.ban                 closed_own/priya     login      404        -          404        -
 groups.ban                 open/zoe             login      403        -          403        -
-groups.ban                 closed_other/zoe     login      404        404        404        -
-groups.confirm_hide        open_question        login      403        -          403        -
-groups.confirm_hide        hidden               login      403        -          403        -
-groups.confirm_hide        deleted              login      403        -          403        -
-groups.confirm_hide        closed_own           login      404        -          404        -
+groups.confirm_hide        closed_in_open       login      404        -          404        -
 groups.confirm_hide        closed_other         login      404        404        404        -
-groups.confirm_hide        unlisted             login      404        404        404        -
+groups.confirm_hide        closed_own           login      404        -          404        -
+groups.confirm_hide        deleted              login      403        -          403        -
+groups.confirm_hide        hidden               login      403        -          403        -
 groups.confirm_hide        missing              login      404        404        404        -
-groups.decide              closed_own/pending   login      404        -          404        -
+groups.confirm_hide        open_question        login      403        -          403        -
+groups.confirm_hide        unlisted             login      404        404        404        -
 groups.decide              closed_other/pending login      404        404        404        -
+groups.decide              closed_own/pending   login      404        -          404        -
 groups.decide              open/pending         login      403        -          403        -
-groups.decline_hide        open_question        login      403        -          403        -
-groups.decline_hide        hidden               login      403        -          403        -
-groups.decline_hide        deleted              login      403        -          403        -
-groups.decline_hide        closed_own           login      404        -          404        -
+groups.decline_hide        closed_in_open       login      404        -          404        -
 groups.decline_hide        closed_other         login      404        404        404        -
-groups.decline_hide        unlisted             login      404        404        404        -
+groups.decline_hide        closed_own           login      404        -          404        -
+groups.decline_hide        deleted              login      403        -          403        -
+groups.decline_hide        hidden               login      403        -          403        -
 groups.decline_hide        missing              login      404        404        404        -
-groups.delete_post         open_question        login      -          403        403        403
-groups.delete_post         hidden               login      403        403        403        403
-groups.delete_post         deleted              login      403        403        403        403
-groups.delete_post         closed_own           login      404        403        404        403
+groups.decline_hide        open_question        login      403        -          403        -
+groups.decline_hide        unlisted             login      404        404        404        -
+groups.delete_post         closed_in_open       login      404        403        404        403
 groups.delete_post         closed_other         login      404        404        404        403
-groups.delete_post         unlisted             login      404        404        404        403
+groups.delete_post         closed_own           login      404        403        404        403
+groups.delete_post         deleted              login      403        403        403        403
+groups.delete_post         hidden               login      403        403        403        403
 groups.delete_post         missing              login      404        404        404        404
+groups.delete_post         open_question        login      -          403        403        403
+groups.delete_post         unlisted             login      404        404        404        403
+groups.dismiss             closed_other/zoe     login      404        404        404        -
 groups.dismiss             closed_own/priya     login      404        -          404        -
 groups.dismiss             open/zoe             login      403        -          403        -
-groups.dismiss             closed_other/zoe     login      404        404        404        -
-groups.dismiss_flags       open_question        login      403        -          403        -
-groups.dismiss_flags       hidden               login      403        -          403        -
-groups.dismiss_flags       deleted              login      403        -          403        -
-groups.dismiss_flags       closed_own           login      404        -          404        -
+groups.dismiss_flags       closed_in_open       login      404        -          404        -
 groups.dismiss_flags       closed_other         login      404        404        404        -
-groups.dismiss_flags       unlisted             login      404        404        404        -
+groups.dismiss_flags       closed_own           login      404        -          404        -
+groups.dismiss_flags       deleted              login      403        -          403        -
+groups.dismiss_flags       hidden               login      403        -          403        -
 groups.dismiss_flags       missing              login      404        404        404        -
-groups.edit                open                 login      403        -          403        -
-groups.edit                company              login      403        403        403        -
-groups.edit                closed_own           login      404        -          404        -
+groups.dismiss_flags       open_question        login      403        -          403        -
+groups.dismiss_flags       unlisted             login      404        404        404        -
+groups.edit                closed_in_open       login      404        -          404        -
 groups.edit                closed_other         login      404        404        404        -
+groups.edit                closed_own           login      404        -          404        -
 groups.edit                closed_sub           login      404        404        404        -
-groups.edit                unlisted             login      404        404        404        -
+groups.edit                company              login      403        403        403        -
 groups.edit                missing              login      404        404        404        -
-groups.edit_post           open_question        login      -          403        403        403
-groups.edit_post           hidden               login      403        403        403        403
-groups.edit_post           deleted              login      403        403        403        403
-groups.edit_post           closed_own           login      404        403        404        403
+groups.edit                open                 login      403        -          403        -
+groups.edit                unlisted             login      404        404        404        -
+groups.edit_post           closed_in_open       login      404        403        404        403
 groups.edit_post           closed_other         login      404        404        404        403
-groups.edit_post           unlisted             login      404        404        404        403
+groups.edit_post           closed_own           login      404        403        404        403
+groups.edit_post           deleted              login      403        403        403        403
+groups.edit_post           hidden               login      403        403        403        403
 groups.edit_post           missing              login      404        404        404        404
-groups.flag                open_question        login      403        -          -          -
-groups.flag                hidden               login      403        -          403        -
-groups.flag                deleted              login      403        -          403        -
-groups.flag                closed_own           login      404        -          404        -
+groups.edit_post           open_question        login      -          403        403        403
+groups.edit_post           unlisted             login      404        404        404        403
+groups.flag                closed_in_open       login      404        -          404        -
 groups.flag                closed_other         login      404        404        404        -
-groups.flag                unlisted             login      404        404        404        -
+groups.flag                closed_own           login      404        -          404        -
+groups.flag                deleted              login      403        -          403        -
+groups.flag                hidden               login      403        -          403        -
 groups.flag                missing              login      404        404        404        -
-groups.follow              open                 login      -          -          -          -
-groups.follow              company              login      -          -          -          -
-groups.follow              closed_own           login      404        -          404        -
+groups.flag                open_question        login      403        -          -          -
+groups.flag                unlisted             login      404        404        404        -
+groups.follow              closed_in_open       login      404        -          404        -
 groups.follow              closed_other         login      404        404        404        -
+groups.follow              closed_own           login      404        -          404        -
 groups.follow              closed_sub           login      404        404        404        -
-groups.follow              unlisted             login      404        404        404        -
+groups.follow              company              login      -          -          -          -
 groups.follow              missing              login      404        404        404        -
-groups.follow_thread       open                 login      -          -          -          -
-groups.follow_thread       closed_own           login      404        -          404        -
+groups.follow              open                 login      -          -          -          -
+groups.follow              unlisted             login      404        404        404        -
+groups.follow_thread       closed_in_open       login      404        -          404        -
 groups.follow_thread       closed_other         login      404        404        404        -
+groups.follow_thread       closed_own           login      404        -          404        -
 groups.follow_thread       closed_sub           login      404        404        404        -
-groups.follow_thread       unlisted             login      404        404        404        -
 groups.follow_thread       missing              login      404        404        404        -
-groups.hide                open_question        login      403        -          403        -
-groups.hide                hidden               login      403        -          403        -
-groups.hide                deleted              login      403        -          403        -
-groups.hide                closed_own           login      404        -          404        -
+groups.follow_thread       open                 login      -          -          -          -
+groups.follow_thread       unlisted             login      404        404        404        -
+groups.hide                closed_in_open       login      404        -          404        -
 groups.hide                closed_other         login      404        404        404        -
-groups.hide                unlisted             login      404        404        404        -
+groups.hide                closed_own           login      404        -          404        -
+groups.hide                deleted              login      403        -          403        -
+groups.hide                hidden               login      403        -          403        -
 groups.hide                missing              login      404        404        404        -
-groups.invite              open                 login      403        -          403        -
-groups.invite              company              login      403        403        403        -
-groups.invite              closed_own           login      404        -          404        -
+groups.hide                open_question        login      403        -          403        -
+groups.hide                unlisted             login      404        404        404        -
+groups.invite              closed_in_open       login      404        -          404        -
 groups.invite              closed_other         login      404        404        404        -
+groups.invite              closed_own           login      404        -          404        -
 groups.invite              closed_sub           login      404        404        404        -
-groups.invite              unlisted             login      404        404        404        -
+groups.invite              company              login      403        403        403        -
 groups.invite              missing              login      404        404        404        -
-groups.join                open                 login      -          -          -          -
-groups.join                company              login      -          -          -          -
-groups.join                closed_own           login      404        -          404        -
+groups.invite              open                 login      403        -          403        -
+groups.invite              unlisted             login      404        404        404        -
+groups.join                closed_in_open       login      404        -          404        -
 groups.join                closed_other         login      404        404        404        -
+groups.join                closed_own           login      404        -          404        -
 groups.join                closed_sub           login      404        404        404        -
-groups.join                unlisted             login      404        404        404        -
+groups.join                company              login      -          -          -          -
 groups.join                missing              login      404        404        404        -
-groups.leave               open                 login      -          -          -          -
-groups.leave               company              login      -          -          -          -
-groups.leave               closed_own           login      403        -          404        -
+groups.join                open                 login      -          -          -          -
+groups.join                unlisted             login      404        404        404        -
+groups.leave               closed_in_open       login      403        -          403        -
 groups.leave               closed_other         login      404        404        404        -
+groups.leave               closed_own           login      403        -          404        -
 groups.leave               closed_sub           login      404        404        404        -
-groups.leave               unlisted             login      404        404        404        -
+groups.leave               company              login      -          -          -          -
 groups.leave               missing              login      404        404        404        -
-groups.lock                open                 login      403        -          403        -
-groups.lock                closed_own           login      404        -          404        -
+groups.leave               open                 login      -          -          -          -
+groups.leave               unlisted             login      404        404        404        -
+groups.lock                closed_in_open       login      404        -          404        -
 groups.lock                closed_other         login      404        404        404        -
+groups.lock                closed_own           login      404        -          404        -
 groups.lock                closed_sub           login      404        404        404        -
-groups.lock                unlisted             login      404        404        404        -
 groups.lock                missing              login      404        404        404        -
-groups.move                open                 login      403        -          403        -
-groups.move                closed_own           login      404        -          404        -
+groups.lock                open                 login      403        -          403        -
+groups.lock                unlisted             login      404        404        404        -
+groups.move                closed_in_open       login      404        -          404        -
 groups.move                closed_other         login      404        404        404        -
+groups.move                closed_own           login      404        -          404        -
 groups.move                closed_sub           login      404        404        404        -
-groups.move                unlisted             login      404        404        404        -
 groups.move                missing              login      404        404        404        -
+groups.move                open                 login      403        -          403        -
+groups.move                unlisted             login      404        404        404        -
 groups.new                 -                    login      403        -          403        -
-groups.new_thread          open                 login      -          -          -          -
-groups.new_thread          company              login      -          -          -          -
-groups.new_thread          closed_own           login      404        -          404        -
+groups.new_thread          closed_in_open       login      404        -          404        -
 groups.new_thread          closed_other         login      404        404        404        -
+groups.new_thread          closed_own           login      404        -          404        -
 groups.new_thread          closed_sub           login      404        404        404        -
-groups.new_thread          unlisted             login      404        404        404        -
+groups.new_thread          company              login      -          -          -          -
 groups.new_thread          missing              login      404        404        404        -
-groups.pin                 open                 login      403        -          403        -
-groups.pin                 closed_own           login      404        -          404        -
+groups.new_thread          open                 login      -          -          -          -
+groups.new_thread          unlisted             login      404        404        404        -
+groups.pin                 closed_in_open       login      404        -          404        -
 groups.pin                 closed_other         login      404        404        404        -
+groups.pin                 closed_own           login      404        -          404        -
 groups.pin                 closed_sub           login      404        404        404        -
-groups.pin                 unlisted             login      404        404        404        -
 groups.pin                 missing              login      404        404        404        -
+groups.pin                 open                 login      403        -          403        -
+groups.pin                 unlisted             login      404        404        404        -
+groups.remove              closed_other/zoe     login      404        404        404        -
 groups.remove              closed_own/priya     login      404        -          404        -
 groups.remove              open/zoe             login      403        -          403        -
-groups.remove              closed_other/zoe     login      404        404        404        -
-groups.reply               open                 login      -          -          -          -
-groups.reply               closed_own           login      404        -          404        -
+groups.reply               closed_in_open       login      404        -          404        -
 groups.reply               closed_other         login      404        404        404        -
+groups.reply               closed_own           login      404        -          404        -
 groups.reply               closed_sub           login      404        404        404        -
-groups.reply               unlisted             login      404        404        404        -
 groups.reply               missing              login      404        404        404        -
-groups.request_join        open                 login      403        403        403        -
-groups.request_join        company              login      403        403        403        -
-groups.request_join        closed_own           login      -          -          404        -
+groups.reply               open                 login      -          -          -          -
+groups.reply               unlisted             login      404        404        404        -
+groups.request_join        closed_in_open       login      -          403        -          403
 groups.request_join        closed_other         login      404        404        404        -
+groups.request_join        closed_own           login      -          -          404        -
 groups.request_join        closed_sub           login      404        404        404        -
-groups.request_join        unlisted             login      404        404        404        -
+groups.request_join        company              login      403        403        403        -
 groups.request_join        missing              login      404        404        404        -
-groups.restore             open_question        login      403        -          403        -
-groups.restore             hidden               login      403        -          403        -
-groups.restore             deleted              login      403        -          403        -
-groups.restore             closed_own           login      404        -          404        -
+groups.request_join        open                 login      403        403        403        -
+groups.request_join        unlisted             login      404        404        404        -
+groups.restore             closed_in_open       login      404        -          404        -
 groups.restore             closed_other         login      404        404        404        -
-groups.restore             unlisted             login      404        404        404        -
+groups.restore             closed_own           login      404        -          404        -
+groups.restore             deleted              login      403        -          403        -
+groups.restore             hidden               login      403        -          403        -
 groups.restore             missing              login      404        404        404        -
+groups.restore             open_question        login      403        -          403        -
+groups.restore             unlisted             login      404        404        404        -
+groups.unban               closed_other/zoe     login      404        404        404        -
 groups.unban               closed_own/priya     login      404        -          404        -
 groups.unban               open/zoe             login      403        -          403        -
-groups.unban               closed_other/zoe     login      404        404        404        -
-groups.unfollow            open                 login      -          -          -          -
-groups.unfollow            company              login      -          -          -          -
-groups.unfollow            closed_own           login      -          -          404        -
+groups.unfollow            closed_in_open       login      -          -          -          -
 groups.unfollow            closed_other         login      404        404        404        -
+groups.unfollow            closed_own           login      -          -          404        -
 groups.unfollow            closed_sub           login      404        404        404        -
-groups.unfollow            unlisted             login      404        404        404        -
+groups.unfollow            company              login      -          -          -          -
 groups.unfollow            missing              login      404        404        404        -
-groups.unfollow_thread     open                 login      -          -          -          -
-groups.unfollow_thread     closed_own           login      404        -          404        -
+groups.unfollow            open                 login      -          -          -          -
+groups.unfollow            unlisted             login      404        404        404        -
+groups.unfollow_thread     closed_in_open       login      404        -          404        -
 groups.unfollow_thread     closed_other         login      404        404        404        -
+groups.unfollow_thread     closed_own           login      404        -          404        -
 groups.unfollow_thread     closed_sub           login      404        404        404        -
-groups.unfollow_thread     unlisted             login      404        404        404        -
 groups.unfollow_thread     missing              login      404        404        404        -
+groups.unfollow_thread     open                 login      -          -          -          -
+groups.unfollow_thread     unlisted             login      404        404        404        -
+suggestions.adoption       adopted              login      403        403        -          403
+suggestions.adoption       anonymous            login      403        403        -          403
+suggestions.adoption       missing              login      404        404        -          404
 suggestions.adoption       named                login      403        -          -          403
 suggestions.adoption       other_dept           login      403        403        -          403
-suggestions.adoption       anonymous            login      403        403        -          403
-suggestions.adoption       adopted              login      403        403        -          403
-suggestions.adoption       missing              login      404        404        -          404
+suggestions.change_status  adopted              login      403        403        -          403
+suggestions.change_status  anonymous            login      403        403        -          403
+suggestions.change_status  missing              login      404        404        -          404
 suggestions.change_status  named                login      403        -          -          403
 suggestions.change_status  other_dept           login      403        403        -          403
-suggestions.change_status  anonymous            login      403        403        -          403
-suggestions.change_status  adopted              login      403        403        -          403
-suggestions.change_status  missing              login      404        404        -          404
-suggestions.close_campaign open                 login      403        403        -          403
 suggestions.close_campaign missing              login      404        404        -          404
+suggestions.close_campaign open                 login      403        403        -          403
+suggestions.comment        adopted              login      -          -          -          -
+suggestions.comment        anonymous            login      -          -          -          -
+suggestions.comment        missing              login      404        404        404        404
 suggestions.comment        named                login      -          -          -          -
 suggestions.comment        other_dept           login      -          -          -          -
-suggestions.comment        anonymous            login      -          -          -          -
-suggestions.comment        adopted              login      -          -          -          -
-suggestions.comment        missing              login      404        404        404        404
+suggestions.follow         adopted              login      -          -          -          -
+suggestions.follow         anonymous            login      -          -          -          -
+suggestions.follow         missing              login      404        404        404        404
 suggestions.follow         named                login      -          -          -          -
 suggestions.follow         other_dept           login      -          -          -          -
-suggestions.follow         anonymous            login      -          -          -          -
-suggestions.follow         adopted              login      -          -          -          -
-suggestions.follow         missing              login      404        404        404        404
 suggestions.new            -                    login      -          -          -          -
 suggestions.new_campaign   -                    login      403        403        -          403
+suggestions.not_duplicate  adopted              login      403        403        -          403
+suggestions.not_duplicate  anonymous            login      403        403        -          403
+suggestions.not_duplicate  missing              login      404        404        -          404
 suggestions.not_duplicate  named                login      403        -          -          403
 suggestions.not_duplicate  other_dept           login      403        403        -          403
-suggestions.not_duplicate  anonymous            login      403        403        -          403
-suggestions.not_duplicate  adopted              login      403        403        -          403
-suggestions.not_duplicate  missing              login      404        404        -          404
+suggestions.vote           adopted              login      -          -          -          -
+suggestions.vote           anonymous            login      -          -          -          -
+suggestions.vote           missing              login      404        404        404        404
 suggestions.vote           named                login      -          -          -          -
 suggestions.vote           other_dept           login      -          -          -          -
-suggestions.vote           anonymous            login      -          -          -          -
-suggestions.vote           adopted              login      -          -          -          -
-suggestions.vote           missing              login      404        404        404        404
+suggestions.withdraw       adopted              login      403        403        403        403
+suggestions.withdraw       anonymous            login      403        403        403        403
+suggestions.withdraw       missing              login      404        404        404        404
 suggestions.withdraw       named                login      403        403        403        403
 suggestions.withdraw       other_dept           login      403        403        403        403
-suggestions.withdraw       anonymous            login      403        403        403        403
-suggestions.withdraw       adopted              login      403        403        403        403
-suggestions.withdraw       missing              login      404        404        404        404
 """
 # fmt: on
 
 #: The objects each kind of path parameter is tried with (the conftest's labels).
 FORBIDDEN = {
-    "group_id": ("open", "company", "closed_own", "closed_other", "closed_sub", "unlisted", "missing"),
-    "thread_id": ("open", "closed_own", "closed_other", "closed_sub", "unlisted", "missing"),
-    "post_id": ("open_question", "hidden", "deleted", "closed_own", "closed_other", "unlisted", "missing"),
+    "group_id": (
+        "open",
+        "company",
+        "closed_own",
+        "closed_in_open",
+        "closed_other",
+        "closed_sub",
+        "unlisted",
+        "missing",
+    ),
+    "thread_id": (
+        "open",
+        "closed_own",
+        "closed_in_open",
+        "closed_other",
+        "closed_sub",
+        "unlisted",
+        "missing",
+    ),
+    "post_id": (
+        "open_question",
+        "hidden",
+        "deleted",
+        "closed_own",
+        "closed_in_open",
+        "closed_other",
+        "unlisted",
+        "missing",
+    ),
     "suggestion_id": ("named", "other_dept", "anonymous", "adopted", "missing"),
     "campaign_id": ("open", "missing"),
     "month": ("approved", "draft"),
