@@ -13,6 +13,11 @@ be known to exist (closed groups' content).
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import pytest
+
+from tests.conftest import login
 
 from .conftest import ROLES, SECRET, Company
 from .crawl import Page, crawl, get_rules, targets
@@ -352,5 +357,42 @@ def test_a_closed_groups_activity_is_dated_only_for_its_readers(company: Company
     assert "On-call rota" not in cards["management"]
 
 
-def _html(company: Company, role: str, path: str) -> str:
-    return company.clients[role].get(path).get_data(as_text=True)
+def _html(company: Company, role: str, path: str, client: Any = None) -> str:
+    return (client or company.clients[role]).get(path).get_data(as_text=True)
+
+
+@pytest.mark.mutates
+def test_a_removed_member_keeps_no_titles_from_the_closed_group_in_notifications(company: Company):
+    """Notifications are filtered by the same rule: once out of a closed group, its thread titles
+    leave the inbox and its links lead back to the inbox."""
+    from groups import posting, services
+    from groups.models import Thread
+    from intranet.extensions import db
+
+    from .conftest import _group, _user
+
+    with company.app.test_request_context():
+        lars, omar = _user("lars"), _user("omar")
+        deal = _group("Deal room")
+        services.invite_member(lars, deal, omar)
+        thread = db.session.get(Thread, company.ids["thread_id"]["closed_other"])
+        services.subscribe_thread(omar, thread)
+        posting.reply(_user("chloe"), thread, "A new offer.")
+        db.session.commit()
+    omar_client = company.app.test_client()
+    assert login(omar_client, "omar", "demo").status_code == 302
+    assert SECRET["closed_other"] in _html(company, "omar", "/notifications", omar_client)  # while a member
+    with company.app.test_request_context():
+        services.remove_member(_user("lars"), _group("Deal room"), _user("omar"), "Left the deal team.")
+        db.session.commit()
+    html = _html(company, "omar", "/notifications", omar_client)
+    assert SECRET["closed_other"] not in html
+    assert "About a group whose content you no longer read." in html
+    with company.app.app_context():
+        from intranet.notifications import Notification
+
+        ids = db.session.scalars(db.select(Notification.id).where(Notification.user_id == _user("omar").id))
+        for nid in ids:
+            response = omar_client.get(f"/notifications/{nid}")
+            assert response.status_code == 302
+            assert "/groups/threads/" not in response.headers["Location"]
