@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from intranet.notifications import register_kind
+from intranet.notifications import GUARDS, register_guard, register_kind
 from intranet.signals import demo_generating, demo_loaded, departments_changed
 
 from . import models  # noqa: F401 - the tables, for migrations
@@ -33,6 +33,10 @@ def init_app(app: Flask) -> None:
 
     for kind, sentence in NOTIFICATIONS.items():
         register_kind(kind, sentence)
+    from .permissions import unreadable_notifications
+
+    if unreadable_notifications not in GUARDS:
+        register_guard(unreadable_notifications)
     from .presenting import template_helpers
 
     app.register_blueprint(bp)

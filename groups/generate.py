@@ -65,6 +65,10 @@ class _Group:
     members: list[int] = field(default_factory=list)
     last_activity_at: datetime | None = None  # as on Group: services.touch keeps it
 
+    @property
+    def visibility(self) -> Visibility:
+        return Visibility.CLOSED if self.closed else Visibility.OPEN
+
 
 def generate_groups(plan: Plan) -> None:
     rng = plan.rng("groups")

@@ -13,6 +13,7 @@ Roles relative to a group:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -164,6 +165,12 @@ def _can_post(a: Access, grp: GroupLike, parent: Resolve) -> bool:
     if _is_moderator(a, grp, parent):
         return True
     return not _is_banned(a, grp, parent) and _can_read(a, grp, parent)
+
+
+def activity_shows_on_parent(group: GroupLike) -> bool:
+    """Whether a sub-group's activity moves its parent's "last activity": only when everyone who
+    reads the parent reads it too (an open sub-group), so a closed one's posts are not dated there."""
+    return group.visibility == Visibility.OPEN
 
 
 def moderator_ids(group: Group) -> set[int]:
@@ -343,6 +350,44 @@ def can_move_thread(user: User, thread: Thread, target: Group) -> bool:
 
 
 # -- everything at once: for lists, counts, notifications and search ----------------------------------
+
+_LINK = re.compile(r"^/groups/(?:threads/(?P<thread>\d+)|posts/(?P<post>\d+)|(?P<group>\d+))(?:[/#?]|$)")
+
+
+def unreadable_notifications(user: User, notifications: list[Any]) -> set[int]:
+    """The notifications that link to a thread or post the user may no longer read, or to a group
+    they may no longer list (the notification guard: its words name the thread and the group)."""
+    wanted: dict[int, tuple[str, int]] = {}
+    for n in notifications:
+        match = _LINK.match(n.link or "")
+        if match:
+            kind = match.lastgroup or "group"
+            wanted[n.id] = (kind, int(match.group(kind)))
+    if not wanted:
+        return set()
+    threads = {i for kind, i in wanted.values() if kind == "thread"}
+    posts = {i for kind, i in wanted.values() if kind == "post"}
+    group_of_thread = dict(
+        db.session.execute(select(Thread.id, Thread.group_id).where(Thread.id.in_(threads))).all()
+    )
+    group_of_post = dict(
+        db.session.execute(
+            select(Post.id, Thread.group_id)
+            .join(Thread, Post.thread_id == Thread.id)
+            .where(Post.id.in_(posts))
+        ).all()
+    )
+    allowed = visible_groups(user, "read", "list")
+    hidden = set()
+    for nid, (kind, i) in wanted.items():
+        if kind == "group":
+            ok = i in allowed["list"]
+        else:
+            gid = (group_of_thread if kind == "thread" else group_of_post).get(i)
+            ok = gid is not None and gid in allowed["read"]
+        if not ok:
+            hidden.add(nid)
+    return hidden
 
 
 RULES: dict[str, Callable[..., bool]] = {

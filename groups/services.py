@@ -32,7 +32,7 @@ from .models import (
     ThreadSubscription,
     Visibility,
 )
-from .permissions import forget_access, is_banned, is_moderator, moderator_ids
+from .permissions import activity_shows_on_parent, forget_access, is_banned, is_moderator, moderator_ids
 
 
 class GroupRuleError(Exception):
@@ -142,12 +142,13 @@ def ensure_default_groups() -> int:
 
 
 def touch(group: Group, now: datetime) -> None:
-    """Latest activity bubbles up to the parents, so lists sort by it (never back in time)."""
+    """Latest activity bubbles up to the parents, so lists sort by it (never back in time); not
+    above a closed group, whose activity the parent's readers must not see."""
     node: Group | None = group
     while node is not None:
         if node.last_activity_at is None or node.last_activity_at < now:
             node.last_activity_at = now
-        node = node.parent
+        node = node.parent if activity_shows_on_parent(node) else None
 
 
 def log_action(

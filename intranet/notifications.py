@@ -7,7 +7,7 @@ Domains register their kinds with :func:`register_kind`. Services flush, never c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +22,25 @@ from .types import UTCDateTime
 KINDS: dict[str, Any] = {}
 
 
+#: Domains' answers to "which of these notifications is about something the reader may no
+#: longer read?" (a member removed from a closed group keeps no thread titles from it).
+GUARDS: list[Callable[[Any, list[Any]], set[int]]] = []
+
+
 def register_kind(kind: str, sentence: Any) -> None:
     KINDS[kind] = sentence
+
+
+def register_guard(guard: Callable[[Any, list[Any]], set[int]]) -> None:
+    GUARDS.append(guard)
+
+
+def withheld(user: Any, notifications: list[Any]) -> set[int]:
+    """Ids of ``notifications`` whose words and link the reader may no longer see."""
+    ids: set[int] = set()
+    for guard in GUARDS:
+        ids |= guard(user, notifications)
+    return ids
 
 
 class Notification(db.Model):

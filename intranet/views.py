@@ -18,7 +18,7 @@ from .extensions import db, limiter
 from .forms import page_arg
 from .markdown import render_markdown
 from .models import Department, active_staff_counts
-from .notifications import Notification, inbox_query, mark_all_read, mark_read, unread_count
+from .notifications import Notification, inbox_query, mark_all_read, mark_read, unread_count, withheld
 from .security import is_safe_next, safe_next
 
 bp = Blueprint("core", __name__)
@@ -60,7 +60,8 @@ def notifications() -> str:
     page = db.paginate(
         inbox_query(current_user.id), page=page_arg(), per_page=NOTIFICATIONS_PER_PAGE, error_out=True
     )
-    return render_template("core/notifications.html", page=page)
+    hidden = withheld(current_user, list(page.items))
+    return render_template("core/notifications.html", page=page, withheld=hidden)
 
 
 @bp.get("/notifications/<int:notification_id>")
@@ -75,7 +76,9 @@ def open_notification(notification_id: int) -> Response:
     )
     mark_read(n)
     db.session.commit()
-    return redirect(n.link if is_safe_next(n.link) else url_for("core.notifications"))
+    if n.id in withheld(current_user, [n]) or not is_safe_next(n.link):
+        return redirect(url_for("core.notifications"))
+    return redirect(n.link)
 
 
 @bp.post("/notifications/read-all")
