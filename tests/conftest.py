@@ -100,6 +100,19 @@ def with_empty_index(app: Flask) -> Flask:
     return app
 
 
+def demo_app(config: dict[str, Any]) -> Flask:
+    """An app on a database of its own: migrated, an empty index, the demo company loaded."""
+    from flask_migrate import upgrade
+
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    with_empty_index(app)
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
     """Build apps on the run's database and the test's own search index; tables are emptied after."""

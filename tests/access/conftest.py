@@ -19,10 +19,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from intranet import create_app
 from intranet.clock import utcnow
 from intranet.extensions import db
-from tests.conftest import Databases, base_config, csrf_token, login, with_empty_index
+from tests.conftest import Databases, base_config, csrf_token, demo_app, login
 
 #: One demo account per role (as bench/pages.py and the fuzz suite use), and the logged-out visitor.
 ROLES = {"anonymous": None, "employee": "zoe", "lead": "bjorn", "management": "ingrid", "admin": "jurgen"}
@@ -330,8 +329,6 @@ def _follow_up(company: Company) -> None:
 
 @pytest.fixture(scope="package")
 def company(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
-    from flask_migrate import upgrade
-
     url = databases.create()
     config = base_config(
         url,
@@ -341,13 +338,8 @@ def company(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> I
         RECEIPT_LIMIT_PER_CLIENT="100000 per minute",
         BASE_URL="https://ting.example.com",
     )
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-    with_empty_index(app)
+    app = demo_app(config)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
     ids = _add_restricted_content(app)
     anon_id, receipt = _submit_anonymous(app, ANON_AUTHOR)
     ids["suggestion_id"]["anonymous"] = anon_id

@@ -22,9 +22,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import event, select
 
-from intranet import create_app
 from intranet.extensions import db
-from tests.conftest import Databases, base_config, csrf_token, login, with_empty_index
+from tests.conftest import Databases, base_config, csrf_token, demo_app, login
 
 #: One demo account per role (bench/pages.py uses the same ones).
 ROLES = {"employee": "zoe", "lead": "bjorn", "management": "ingrid", "admin": "jurgen"}
@@ -125,8 +124,6 @@ def _anonymous_receipt(app: Flask) -> str:
 
 @pytest.fixture(scope="session")
 def site(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from flask_migrate import upgrade
-
     url = databases.create()
     index = tmp_path_factory.mktemp("fuzz-index")
     config = base_config(
@@ -139,13 +136,8 @@ def site(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
         ANON_DAILY_LIMIT=100000,
         DIGEST_PUBLIC=True,
     )
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-    with_empty_index(app)
+    app = demo_app(config)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
     receipt = _anonymous_receipt(app)
     assert runner.invoke(args=["search", "rebuild"]).exit_code == 0
 

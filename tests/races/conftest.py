@@ -33,10 +33,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from intranet import create_app
 from intranet.extensions import db
 from suggestions.forms import CATEGORIES
-from tests.conftest import CSRF_RE, SECRET, Databases, base_config, with_empty_index
+from tests.conftest import CSRF_RE, SECRET, Databases, base_config, demo_app
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
@@ -190,17 +189,10 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """gunicorn with WORKERS sync workers on a database of its own holding the demo (`flask demo load`)."""
-    from flask_migrate import upgrade
-
     home = tmp_path_factory.mktemp("races")
     url = databases.create()
     config = base_config(url, INDEX_DIR=str(home / "index"))
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-    with_empty_index(app)
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    app = demo_app(config)
     with app.app_context():
         db.engine.dispose()
     app.extensions["search"].close()
