@@ -7,6 +7,7 @@ from documents the user may not read.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -24,6 +25,8 @@ from . import providers
 from .backend import Criteria, IndexUnavailable, Results
 from .outbox import backend
 from .query import Query, parse
+
+log = logging.getLogger(__name__)
 
 KIND_LABELS = {
     "thread": _l("Threads"),
@@ -192,8 +195,12 @@ def search(user: User, text: str, *, order: str = "relevance", page: int = 1) ->
         )
         if outcome.results.total == 0 and query.words():
             outcome.did_you_mean = _did_you_mean(criteria, access)
-    except IndexUnavailable:
+    except IndexUnavailable as exc:
         outcome.degraded = True
+        cause = exc.__cause__
+        log.warning(  # why, never what was searched for
+            "Search degraded: the index is %s%s", exc, f" ({type(cause).__name__})" if cause else ""
+        )
     return outcome
 
 

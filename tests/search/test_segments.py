@@ -133,3 +133,39 @@ def test_the_cache_forgets_segments_that_are_merged_away(
     # READERS[2] reads every realm and moderates none: what is not hidden.
     visible = [d for d in docs[:20] if not d.restricted]
     assert results.total == sum(1 for d in visible if "canteen" in f"{d.title} {d.body}")
+
+
+def test_a_search_opened_as_a_writer_merges_its_segments_away_still_answers(
+    engines: tuple[WhooshBackend, WhooshBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the table of contents and opening its segments are two steps; a writer's merge in
+    between deletes segment files the searcher was about to open (bench/soak saw it as a 503)."""
+    from whoosh import writing
+
+    from search.whoosh_codec import Codec
+
+    engine, _fresh = engines
+    rnd = random.Random(5)
+    docs = [make_doc(rnd, i) for i in range(30)]
+    engine.rebuild(iter(docs[:15]), lambda n: None)
+    with engine.writer(timeout=5.0) as writer:
+        for doc in docs[15:]:
+            writer.put(doc)
+    stale = engine._open_toc()  # two segments, as a search reads them just before the merge
+    assert len(stale[1].segments) == 2
+    merging = engine._open().writer(codec=Codec())
+    merging.commit(mergetype=writing.OPTIMIZE)  # one segment now: the two files are gone
+    files = {p.name for p in engine.path.iterdir()}
+    assert not any(s.segment_id() in name for s in stale[1].segments for name in files)
+
+    reads = []
+    real = engine._open_toc
+
+    def open_toc(create: bool = False) -> tuple:
+        reads.append(create)
+        return stale if len(reads) == 1 else real(create)
+
+    monkeypatch.setattr(engine, "_open_toc", open_toc)
+    results = engine.search(Criteria(query=parse("")), READERS[2], lambda keys: {})
+    assert len(reads) == 2  # the stale table of contents, then the merged one
+    assert results.total == sum(1 for d in docs if d.realm in READERS[2].readable and not d.restricted)

@@ -656,13 +656,17 @@ def test_deleted_index_keeps_posting_degrades_search_and_rebuild_heals_it(
     site: Flask,
     company: Company,
     floor: Group,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     lead = Browser(site, company.lead)
     shutil.rmtree(site.config["INDEX_DIR"])
     backend(site).close()
 
-    page = lead.get("/search/?q=canteen")
+    with caplog.at_level("WARNING", logger="search.services"):
+        page = lead.get("/search/?q=canteen")
     assert page.status_code == 503 and DEGRADED in page.get_data(as_text=True)
+    logged = [r.getMessage() for r in caplog.records if r.name == "search.services"]
+    assert logged == ["Search degraded: the index is missing"]  # why, and not what was searched for
     assert cli(site, "check").exit_code == 1  # "The index is missing: run `flask search rebuild`."
     assert "missing: run `flask search rebuild`" in cli(site, "check").output
 
