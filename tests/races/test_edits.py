@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from groups.models import Post, PostRevision, Thread
 from intranet.extensions import db
-from tests.races.conftest import Server, Visitor, at_once, hidden, textarea
+from tests.served import Server, Visitor, at_once, hidden, textarea
 
 CONFLICT = "Someone changed this post while you were editing it."
 

@@ -10,7 +10,7 @@ from groups.models import Group, JoinRequest, Membership, ModAction, ModerationE
 from intranet.extensions import db
 from intranet.models import User
 from intranet.notifications import Notification
-from tests.races.conftest import Answer, Server, Visitor, at_once
+from tests.served import Answer, Server, Visitor, at_once
 
 MODERATORS = ["bjorn", "priya", "jurgen"]  # the department's leads and an admin
 

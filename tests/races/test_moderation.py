@@ -11,7 +11,7 @@ from groups.models import ModAction, ModerationEntry, Post, PostRevision, Thread
 from intranet.extensions import db
 from intranet.models import User
 from intranet.notifications import Notification
-from tests.races.conftest import Server, at_once, hidden, textarea
+from tests.served import Server, at_once, hidden, textarea
 
 STAGING = "How do I get access"
 

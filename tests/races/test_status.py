@@ -11,7 +11,7 @@ from intranet.extensions import db
 from intranet.models import Department
 from suggestions.models import StatusChange, Suggestion
 from suggestions.workflow import trail
-from tests.races.conftest import Server, Visitor, at_once, hidden, textarea
+from tests.served import Server, Visitor, at_once, hidden, textarea
 
 CONFLICT = "Someone else changed this suggestion while you were writing"
 

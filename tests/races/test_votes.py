@@ -10,7 +10,7 @@ from intranet.extensions import db
 from intranet.models import Department, User
 from suggestions.lifecycle import Status
 from suggestions.models import Suggestion, Vote
-from tests.races.conftest import Server, at_once, hidden
+from tests.served import Server, at_once, hidden
 
 PEOPLE = ["amelie", "sanna", "kenji", "emil", "chloe", "omar", "tomas", "lea", "noah", "ines", "raul", "yuki"]
 
