@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import traceback
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -32,9 +33,36 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, message: str | None = None) -> tuple[str, int]:
-    title, default = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title, message=message or default), code
+#: The database not answering (restarted, down, or SQLite's file locked past its timeout).
+DATABASE_DOWN = (
+    _l("Ting is unavailable"),
+    _l(
+        "Ting's database is not answering right now. Please try again in a few minutes. "
+        "If you were sending something, check afterwards whether it arrived before sending it again."
+    ),
+)
+
+
+def render_error(code: int, message: str | None = None, title: str | None = None) -> tuple[str, int]:
+    default_title, default = MESSAGES.get(code, MESSAGES[500])
+    page = render_template(
+        "errors/error.html", code=code, title=title or default_title, message=message or default
+    )
+    return page, code
+
+
+def database_down(exc: Exception) -> tuple[str, int]:
+    """503 while the database is away; the app recovers by itself (``pool_pre_ping`` replaces dead
+    connections). The page is drawn for nobody in particular: the header's per-person parts would
+    ask the database again."""
+    log.warning("Database unavailable on %s [%s]: %s", request.path, request.method, describe(exc))
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone: nothing of this request stays anyway
+        db.session.invalidate()
+    g._login_user = current_app.login_manager.anonymous_user()
+    title, message = DATABASE_DOWN
+    return render_error(503, str(message), str(title))
 
 
 def describe(exc: BaseException) -> str:
@@ -78,6 +106,9 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # noqa: ANN202
         return render_error(400, str(_l("The form had expired or was not sent from Ting. Please try again.")))
+
+    app.register_error_handler(OperationalError, database_down)
+    app.register_error_handler(InterfaceError, database_down)
 
     @app.errorhandler(500)
     def server_error(exc: Exception):  # noqa: ANN202

@@ -85,6 +85,11 @@ def pending_count() -> int:
 
 def apply_pending(timeout: float, limit: int | None = None) -> int:
     """Apply up to ``limit`` outbox rows; 0 when there are none or the index is busy."""
+    return _apply(timeout, limit) or 0
+
+
+def _apply(timeout: float, limit: int | None = None) -> int | None:
+    """Apply up to ``limit`` outbox rows: how many, or None when the index stayed busy."""
     limit = limit or int(current_app.config["SEARCH_APPLY_BATCH"])
     db.session.rollback()  # what the caller left uncommitted is not ours to commit (or to index)
     if not db.session.scalar(select(OutboxEntry.id).limit(1)):
@@ -102,20 +107,25 @@ def apply_pending(timeout: float, limit: int | None = None) -> int:
                     writer.put(doc)
     except IndexBusy:
         db.session.rollback()
-        return 0
+        return None
     db.session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_([row.id for row in rows])))
     db.session.commit()
     return len(rows)
 
 
 def sync(timeout: float, progress: Callable[[int], None] = lambda n: None) -> int:
-    """Apply the whole outbox (waiting up to ``timeout`` for the lock each round)."""
+    """Apply the outbox until a round finds nothing left to apply (waiting up to ``timeout`` for
+    the lock each round); IndexBusy when the lock stayed taken.
+
+    A round can find nothing while rows are listed: another process's writer applied them
+    first. Rows that arrive meanwhile are for their own requests to apply (or the next sync).
+    """
     done = 0
     while True:
-        applied = apply_pending(timeout)
+        applied = _apply(timeout)
+        if applied is None:
+            raise IndexBusy
         if not applied:
-            if pending_count():
-                raise IndexBusy
             return done
         done += applied
         progress(applied)

@@ -69,6 +69,7 @@ class View:
         self.leaves = [
             (leaf, offset, leaf.segment().segment_id(), leaf.has_deletions() and leaf.deleted_docs_set)
             for leaf, offset in self.reader.leaf_readers()
+            if leaf.segment() is not None  # an index with no segment yet (Whoosh's EmptyReader)
         ]
         self.segments.keep({segment_id for _leaf, _offset, segment_id, _deleted in self.leaves})
         self._terms: dict[tuple[str, str], frozenset[int]] = {}

@@ -169,3 +169,20 @@ def test_a_search_opened_as_a_writer_merges_its_segments_away_still_answers(
     results = engine.search(Criteria(query=parse("")), READERS[2], lambda keys: {})
     assert len(reads) == 2  # the stale table of contents, then the merged one
     assert results.total == sum(1 for d in docs if d.realm in READERS[2].readable and not d.restricted)
+
+
+def test_an_index_with_no_documents_answers_nothing_found(
+    engines: tuple[WhooshBackend, WhooshBackend],
+) -> None:
+    """As a rebuild's new index is before its first commit (searches are served meanwhile)."""
+    from whoosh import index
+
+    engine, _fresh = engines
+    engine.path.mkdir()
+    index.create_in(str(engine.path), engine.schema())  # what rebuild does first, on a lost index
+    assert engine.stats()["documents"] == 0
+    for text in QUERIES:
+        assert engine.search(Criteria(query=parse(text)), READERS[2], lambda keys: {}).total == 0
+    assert not engine.has_hits(Criteria(query=parse("canteen")), READERS[2])
+    assert engine.corrections("canten") == []
+    assert engine.similar("canteen coffee", ["post"], READERS[2], 5) == []
