@@ -14,12 +14,13 @@ Roles relative to a group:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from flask import g, has_app_context
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import ColumnElement, case, literal, select, union_all
 
 from intranet.extensions import db
 from intranet.models import User, department_leads
@@ -171,6 +172,27 @@ def activity_shows_on_parent(group: GroupLike) -> bool:
     """Whether a sub-group's activity moves its parent's "last activity": only when everyone who
     reads the parent reads it too (an open sub-group), so a closed one's posts are not dated there."""
     return group.visibility == Visibility.OPEN
+
+
+# A group's last activity says when its members last wrote: only its readers learn it. Everyone
+# else sees no date and lists it by its creation; its parent's date is spared by the rule above.
+
+
+def last_activity_shown(user: User, group: Group) -> datetime | None:
+    """The "last activity" ``user`` may see on ``group``: None unless they read it."""
+    return group.last_activity_at if can_read(user, group) else None
+
+
+def activity_order(user: User, group: Group) -> datetime:
+    """When ``group`` sorts in ``user``'s lists: its last activity shown to them, else its creation."""
+    shown = last_activity_shown(user, group)
+    return group.created_at if shown is None else shown
+
+
+def activity_order_sql(readable_ids: Collection[int]) -> ColumnElement[datetime]:
+    """:func:`activity_order` as SQL, to order a query of groups; ``readable_ids`` is the
+    viewer's :func:`visible_group_ids` for "read"."""
+    return case((Group.id.in_(readable_ids), Group.last_activity_at), else_=Group.created_at)
 
 
 def moderator_ids(group: Group) -> set[int]:

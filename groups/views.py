@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms.fields import SelectChoice
@@ -66,8 +65,7 @@ def index() -> str:
         select(Group)
         .where(Group.id.in_(listed), Group.parent_id.is_(None))
         .options(selectinload(Group.department))
-        # A group the reader may not read sorts by its creation, not by when its members last wrote.
-        .order_by(_activity_for(readable).desc(), Group.id.desc())
+        .order_by(perm.activity_order_sql(readable).desc(), Group.id.desc())
     )
     page = db.paginate(
         query, page=_page(), per_page=int(current_app.config["GROUPS_PER_PAGE"]), error_out=False
@@ -81,12 +79,14 @@ def index() -> str:
         ).all()
     )
     members = {g.id for g in page.items if perm.is_member(current_user, g)}
+    activity = {g.id: perm.last_activity_shown(current_user, g) for g in page.items}
     return render_template(
         "groups/index.html",
         page=page,
         readable=readable,
         subgroups=subgroups,
         members=members,
+        activity=activity,
         can_create=bool(_creatable_departments()),
     )
 
@@ -182,11 +182,6 @@ def edit(group_id: int) -> Response | str | tuple[str, int]:
     return redirect(url_for(".show", group_id=group.id))
 
 
-def _activity_for(readable: set[int]) -> Any:
-    """The time a list orders a group by: its last activity if the reader reads it, else its creation."""
-    return case((Group.id.in_(readable), Group.last_activity_at), else_=Group.created_at)
-
-
 @bp.get("/<int:group_id>")
 def show(group_id: int) -> str:
     group = group_or_404(group_id, content=False)
@@ -203,9 +198,7 @@ def show(group_id: int) -> str:
             query, page=_page(), per_page=int(current_app.config["THREADS_PER_PAGE"]), error_out=False
         )
     children = [c for c in group.children if perm.can_list(current_user, c)]
-    children.sort(
-        key=lambda c: c.last_activity_at if perm.can_read(current_user, c) else c.created_at, reverse=True
-    )
+    children.sort(key=lambda c: perm.activity_order(current_user, c), reverse=True)
     return render_template(
         "groups/show.html",
         group=group,

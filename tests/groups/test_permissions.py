@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from groups import permissions, services
@@ -128,6 +130,26 @@ def test_visible_group_ids_agrees_with_single_group_checks(
         user = company.person(role)
         expected = {group.id for group in [*groups.values(), *extra] if check(user, group)}
         assert permissions.visible_group_ids(user, action) == expected, role
+
+
+def test_activity_order_sql_agrees_with_activity_order(company: Company, groups: dict[str, Group]) -> None:
+    """The index orders in SQL, a group page in Python: the same dates, and only readers see the last."""
+    later = groups["closed"].created_at + timedelta(days=1)
+    for kind in ("open", "closed", "closed_sub"):
+        start_thread(company.lead, groups[kind], title=f"News in {kind}", body="…", now=later)
+    db.session.commit()
+    for role in ROLES:
+        user = company.person(role)
+        readable = permissions.visible_group_ids(user, "read")
+        in_sql = dict(db.session.execute(select(Group.id, permissions.activity_order_sql(readable))).all())
+        for kind, group in groups.items():
+            shown = permissions.last_activity_shown(user, group)
+            assert shown == (group.last_activity_at if group.id in readable else None), (kind, role)
+            expected = group.created_at if shown is None else shown
+            assert permissions.activity_order(user, group) == in_sql[group.id] == expected, (kind, role)
+    closed = groups["closed"]
+    assert permissions.activity_order(company.member, closed) == later
+    assert permissions.activity_order(company.colleague, closed) == closed.created_at < later
 
 
 # -- bans, joining, leaving, creating ------------------------------------------------------------------

@@ -293,6 +293,39 @@ def test_group_index_is_paginated_by_latest_activity(app: Flask, company: Compan
     assert pages() == (["Xenon", "Zinc"], ["Yttrium"])
 
 
+def test_group_index_orders_a_closed_group_by_its_creation_for_those_who_may_not_read_it(
+    app: Flask, company: Company
+) -> None:
+    """Its members' new thread would otherwise date their activity for everyone who lists it."""
+    vault = new_group(company, "Vault", visibility=Visibility.CLOSED, now=T0)
+    new_group(company, "Atrium", now=T0 + timedelta(days=1))
+    start_thread(company.lead, vault, title="Quarterly numbers", body="…", now=T0 + timedelta(days=2))
+    db.session.commit()
+    names = ["Vault", "Atrium"]
+    assert listed(Browser(app, company.colleague).page("/groups/"), names) == ["Atrium", "Vault"]
+    assert listed(Browser(app, company.lead).page("/groups/"), names) == ["Vault", "Atrium"]
+
+
+def test_group_page_orders_a_closed_sub_group_by_its_creation_for_those_who_may_not_read_it(
+    app: Flask, company: Company
+) -> None:
+    """A closed sub-group's recent thread moves it up its parent's page for its readers only."""
+    floor = new_group(company, "Floor", now=T0)
+    back = new_group(
+        company, "Back room", parent=floor, visibility=Visibility.CLOSED, now=T0 + timedelta(hours=1)
+    )
+    new_group(company, "Front desk", parent=floor, now=T0 + timedelta(hours=2))
+    start_thread(company.lead, back, title="Pricing", body="…", now=T0 + timedelta(hours=3))
+    db.session.commit()
+    names = ["Back room", "Front desk"]
+
+    def seen_by(user: User) -> list[str]:
+        return listed(Browser(app, user).page(f"/groups/{floor.id}"), names)
+
+    assert seen_by(company.colleague) == ["Front desk", "Back room"]  # reads the parent, not the room
+    assert seen_by(company.lead) == ["Back room", "Front desk"]  # moderates both
+
+
 @pytest.mark.parametrize(
     ("method", "url"),
     [
