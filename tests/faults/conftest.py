@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from intranet.extensions import db
+from tests.auth.conftest import person, slapd  # noqa: F401 - the real OpenLDAP, for the directory faults
 from tests.conftest import base_config, demo_app
 from tests.served import Server, assert_no_exceptions, server_env, start, stop
 

@@ -4,7 +4,9 @@ the page, leaks nothing, and is sent once: a failed relay leaves the month unsen
 from __future__ import annotations
 
 import re
+import time
 
+import pytest
 from flask import Flask
 
 from intranet.extensions import db
@@ -225,3 +227,34 @@ def test_each_recipient_reads_the_mail_in_the_language_they_picked(
         assert message["Subject"].startswith(words), (address, message["Subject"])
         assert f'lang="{code}"' in message.get_body(("html",)).get_content()
     assert len({m["Subject"] for m in by_address.values()}) == 3
+
+
+@pytest.mark.parametrize("how", ["stall", "cut"])
+def test_a_relay_that_hangs_or_dies_mid_message_leaves_the_month_unsent_in_bounded_time(
+    make_app, november: Month, smtp_server, how: str
+) -> None:
+    """Through a loopback proxy (tests/faults/proxy.py): the relay answers the greeting and the
+    envelope, then hangs or closes the connection before the first message is accepted."""
+    from tests.faults.proxy import Proxy
+
+    approve(november)
+    host, port = smtp_server.url.removeprefix("smtp://").rsplit(":", 1)
+    proxy = Proxy(host, int(port))
+    try:
+        app = make_app(SMTP_URL=f"smtp://127.0.0.1:{proxy.port}", SMTP_TIMEOUT=1, DIGEST_TO=TO)
+        proxy.set("pass", after=120, then=how)  # past the greeting, inside EHLO's answer
+        started = time.monotonic()
+        result = send(app)
+        assert time.monotonic() - started < 5  # the timeout, not a hung cron job
+        assert result.exit_code == 1 and "not marked sent" in result.output
+        assert "Traceback" not in result.output
+        db.session.expire_all()
+        assert services.find(november.month).status == DigestStatus.APPROVED
+        assert db.session.query(DigestDelivery).count() == 0
+        assert smtp_server.messages == []
+
+        proxy.set("pass")  # the relay is back: the next run mails everyone, once
+        assert send(app).exit_code == 0
+        assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == TO
+    finally:
+        proxy.close()
