@@ -54,7 +54,7 @@ def _failed(response: Response) -> bool:
 def login() -> Response | tuple[str, int] | str:
     form = LoginForm()
     target = safe_next(request.values.get("next"), url_for("auth.profile"))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if current_user.is_authenticated:
             return redirect(target)
         form.next.data = request.args.get("next", "")

@@ -145,7 +145,7 @@ def edit_post(post_id: int) -> Response | str | tuple[str, int]:
     post = post_or_404(post_id)
     require(perm.can_edit_post(current_user, post))
     form = EditPostForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.body.data, form.version.data = post.body, str(post.version)
         return render_template("groups/post_edit.html", post=post, form=form, conflict=False)
     if form.validate_on_submit():

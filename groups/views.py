@@ -119,7 +119,7 @@ def new() -> Response | str | tuple[str, int]:
         require(perm.can_create_group(current_user, parent.department_id, parent))
         form.department.choices = [SelectChoice(str(parent.department_id or COMPANY_WIDE))]
         form.department.data = str(parent.department_id or COMPANY_WIDE)
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             form.visibility.data = INHERIT
     else:
         form.department.choices = _creatable_departments()
@@ -158,11 +158,11 @@ def new() -> Response | str | tuple[str, int]:
 def edit(group_id: int) -> Response | str | tuple[str, int]:
     group = group_or_404(group_id)
     require(perm.can_moderate(current_user, group))
-    form = GroupForm(obj=group if request.method == "GET" else None)
+    form = GroupForm(obj=group if request.method in ("GET", "HEAD") else None)
     form.visibility.choices = visibility_choices(group.parent is not None)
     form.department.choices = [SelectChoice(str(group.department_id or COMPANY_WIDE))]
     form.department.data = str(group.department_id or COMPANY_WIDE)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.visibility.data = INHERIT if group.inherits_visibility else group.visibility.value
     if not form.validate_on_submit():
         return render_template("groups/form.html", form=form, parent=group.parent, group=group), (

@@ -63,7 +63,7 @@ def _opened(form: ReceiptForm) -> Suggestion | None:
 @receipt_budget
 def receipt() -> str | tuple[str, int]:
     form = ReceiptForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render_template("suggestions/receipt_open.html", form=form)
     suggestion = _opened(form)
     if suggestion is None:

@@ -164,9 +164,9 @@ def adoption(suggestion_id: int) -> Response | str | tuple[str, int]:
     suggestion = suggestion_or_404(suggestion_id)
     require(perm.can_record_adoption(current_user, suggestion))
     record = suggestion.adoption
-    form = AdoptionForm(obj=record if request.method == "GET" else None)
+    form = AdoptionForm(obj=record if request.method in ("GET", "HEAD") else None)
     form.responsible.choices = _department_choices()
-    if request.method == "GET" and record is not None:
+    if request.method in ("GET", "HEAD") and record is not None:
         form.responsible.data = str(record.department_id or "")
     if not form.validate_on_submit():
         return render_template("suggestions/adoption.html", suggestion=suggestion, form=form), (

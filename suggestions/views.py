@@ -127,7 +127,7 @@ def new() -> Response | str | tuple[str, int]:
     form = SuggestionForm()
     form.target.choices = _target_choices()
     form.category.choices = category_choices()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form.campaign.data = request.args.get("campaign", "")
         campaign = _campaign_from(form.campaign.data)
         if campaign is not None and campaign.department_id:

@@ -485,3 +485,34 @@ def test_write_watch_sees_committed_writes_and_forgets_rolled_back_ones(site: Si
         db.session.execute(db.update(Thread).where(Thread.id == thread_id).values(title="never"))
         db.session.rollback()
     assert site.watch.committed == []
+
+
+def _get_rules() -> list[str]:
+    from intranet import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return sorted(rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods)
+
+
+@pytest.mark.parametrize("endpoint", _get_rules())
+def test_head_and_options_answer_as_get_does_and_change_nothing(site: Site, endpoint: str):
+    """HEAD is GET without a body (same status, same headers that matter); OPTIONS names the
+    methods; neither commits anything, as any role or logged out."""
+    rule = _rule(site, endpoint)
+    route = ROUTES.get(endpoint)
+    path = _build_path(rule, _good_path_values(site, rule))
+    for who in site.clients:
+        client = site.client(who)
+        got = client.get(path)
+        got.close()
+        site.watch.start()
+        head = client.head(path)
+        head.close()
+        assert head.status_code == got.status_code < 500, f"HEAD {path} as {who}: {head.status_code}"
+        assert head.data == b"" and head.headers.get("Location") == got.headers.get("Location")
+        if not (route and route.writes_on_get):
+            assert not site.watch.committed, f"HEAD {path} as {who} committed {site.watch.committed}"
+        site.watch.start()
+        options = client.options(path)
+        assert options.status_code == 200, f"OPTIONS {path} as {who}: {options.status_code}"
+        assert "GET" in options.headers["Allow"] and not site.watch.committed
