@@ -95,9 +95,14 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-#: Run in every frame before any of the page's own scripts: dialogs report to the binding too.
+#: Run in every frame before any of the page's own scripts: dialogs and CSP refusals report to the
+#: binding too.
 HOOKS = """
 (() => {
+  // Under the CSP (one test), anything it refuses is markup that got past the escaping.
+  document.addEventListener("securitypolicyviolation", (e) => {
+    window.xss(`csp:${e.violatedDirective}:${e.blockedURI}:${e.sample}`);
+  });
   for (const name of ["alert", "confirm", "prompt", "print"]) {
     window[name] = (arg) => { window.xss("dialog:" + name + ":" + arg); return null; };
   }
