@@ -232,13 +232,16 @@ class Reader:
         assert response is not None and response.status < 400, (path, response and response.status)
         self.check(path, expected)
 
-    def check(self, where: str, expected: list[Payload] | tuple[Payload, ...] = ()) -> None:
-        """Nothing ran, no foreign markup, and each expected payload is readable as text."""
+    def check(
+        self, where: str, expected: list[Payload] | tuple[Payload, ...] = (), *, allowed: tuple[str, ...] = ()
+    ) -> None:
+        """Nothing ran, no foreign markup (but findings that start as ``allowed``), and each
+        expected payload is readable as text."""
         self.page.wait_for_load_state()
         self.page.evaluate("() => new Promise((done) => setTimeout(done, 30))")  # late handlers
         ran = sorted({str(n) for _frame, n in self.calls})
         assert ran == [], f"{where}: script ran: payloads {ran} ({len(self.calls)} calls)"
-        assert self.page.evaluate(FOREIGN_MARKUP) == [], where
+        assert [f for f in self.page.evaluate(FOREIGN_MARKUP) if not f.startswith(allowed)] == [], where
         text = squash(self.page.evaluate(READABLE_TEXT))
         missing = [p.n for p in expected if squash(p.visible) not in text]
         assert missing == [], f"{where}: payloads not shown as text: {missing}"
@@ -261,7 +264,7 @@ def reader(browser: Browser, site: Site) -> Iterator[Any]:
         r.close()
 
 
-def _pages(site: Site) -> list[tuple[str, str, list[Payload]]]:
+def _pages(site: Site, items: tuple[int, ...] | None = None) -> list[tuple[str, str, list[Payload]]]:
     """(reader, path, payloads that page must show as text) for every page that shows stored text."""
     names = [name for name, _title, _dept in HOSTILE.values()]
     departments = [dept for _name, _title, dept in HOSTILE.values()]
@@ -288,21 +291,22 @@ def _pages(site: Site) -> list[tuple[str, str, list[Payload]]]:
         ("ingrid", f"/digest/{months.key(THIS_MONTH)}", [P[1], P[2], P[3], *md, names[0]]),
         ("ingrid", "/digest/archive", []),
         ("zoe", "/search/?q=xss", PLAIN),
-        ("zoe", "/search/?q=onerror+kind:thread", []),
+        ("zoe", "/search/?q=onerror+kind:thread", [P[2], P[4], P[6]]),
         ("zoe", "/search/?q=script+img", []),
     ]
-    pages += [("zoe", f"/suggestions/{site.suggestions[p.n]}", [p]) for p in PLAIN[1:]]
-    pages += [("zoe", f"/groups/threads/{site.threads[p.n]}", [p]) for p in PLAIN[1:]]
+    singles = [p for p in PLAIN[1:] if items is None or p.n in items]
+    pages += [("zoe", f"/suggestions/{site.suggestions[p.n]}", [p]) for p in singles]
+    pages += [("zoe", f"/groups/threads/{site.threads[p.n]}", [p]) for p in singles]
     return pages
 
 
-def _read_all(reader: Any, site: Site, **options: Any) -> dict[str, Reader]:
+def _read_all(reader: Any, site: Site, items: tuple[int, ...] | None = None, **options: Any) -> None:
+    """Read every page of :func:`_pages` (of single suggestions and threads, only ``items``'s)."""
     readers: dict[str, Reader] = {}
-    for username, path, expected in _pages(site):
+    for username, path, expected in _pages(site, items):
         if username not in readers:
             readers[username] = reader(username, **options)
         readers[username].visit(path, expected)
-    return readers
 
 
 def test_stored_payloads_show_as_text_and_never_run(reader: Any, site: Site) -> None:
@@ -310,8 +314,24 @@ def test_stored_payloads_show_as_text_and_never_run(reader: Any, site: Site) -> 
 
 
 def test_no_page_trips_the_content_security_policy(reader: Any, site: Site) -> None:
-    """Under the real CSP: a refusal (reported to the binding) would be markup that got past the escaping."""
-    _read_all(reader, site, csp=True)
+    """Under the real CSP: a refusal (reported to the binding) would be markup that got past the escaping.
+
+    The pages of single suggestions and threads but three are left to the test above."""
+    _read_all(reader, site, csp=True, items=(7, 4, 8))
+
+
+def test_the_digest_mail_shows_the_payloads_as_text(reader: Any, site: Site) -> None:
+    """The HTML mail (its inline styles and cid: pictures are its own), opened in the browser."""
+    from suggestions.digest import sending
+    from suggestions.digest import services as digests
+
+    with site.app.test_request_context():
+        message = sending.compose(digests.find_or_new(THIS_MONTH))
+    html = message.get_body(("html",)).get_content()
+    ingrid = reader("ingrid")
+    ingrid.page.set_content(html)
+    expected = [P[1], P[2], P[3], *MARKDOWN, HOSTILE["mallory"][0]]
+    ingrid.check("digest mail", expected, allowed=("attribute style:", 'element: <img src="cid:'))
 
 
 def test_search_queries_are_echoed_as_text(reader: Any, site: Site) -> None:
