@@ -25,7 +25,6 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from auth.base import DirectoryEntry
 from auth.demo import DemoDirectory
 from intranet.clock import utcnow
 from intranet.extensions import db
@@ -56,13 +55,9 @@ class HostileDirectory(DemoDirectory):
     def __init__(self) -> None:
         super().__init__()
         for username, (name, title, department) in HOSTILE.items():
-            demo = self._make(username, name.text, title.text, department.text, "bjorn", ())
-            self._entries[username] = demo
-            self._by_dn[demo.dn] = demo
-
-    @staticmethod
-    def _make(*row: Any) -> DirectoryEntry:
-        return DemoDirectory._make(*row)
+            entry = self._make(username, name.text, title.text, department.text, "bjorn", ())
+            self._entries[username] = entry
+            self._by_dn[entry.dn] = entry
 
 
 @dataclass
@@ -181,6 +176,7 @@ def site(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iter
         INDEX_DIR=str(tmp_path_factory.mktemp("xss-index")),
         LOGIN_LIMIT_PER_USER="100000 per minute",
         LOGIN_LIMIT_PER_CLIENT="100000 per minute",
+        RECEIPT_LIMIT_PER_CLIENT="100000 per minute",
         SUGGESTIONS_PER_PAGE=100,
         THREADS_PER_PAGE=100,
         SEARCH_PER_PAGE=100,
@@ -227,7 +223,7 @@ class Reader:
         self.calls.append((self.page.url, f"dialog:{dialog.type}:{dialog.message}"))
         dialog.dismiss()
 
-    def visit(self, path: str, expected: list[Payload] = ()) -> None:  # type: ignore[assignment]
+    def visit(self, path: str, expected: list[Payload] | tuple[Payload, ...] = ()) -> None:
         response = self.page.goto(self.site.base + path)
         assert response is not None and response.status < 400, (path, response and response.status)
         self.check(path, expected)
@@ -241,7 +237,8 @@ class Reader:
         self.page.evaluate("() => new Promise((done) => setTimeout(done, 30))")  # late handlers
         ran = sorted({str(n) for _frame, n in self.calls})
         assert ran == [], f"{where}: script ran: payloads {ran} ({len(self.calls)} calls)"
-        assert [f for f in self.page.evaluate(FOREIGN_MARKUP) if not f.startswith(allowed)] == [], where
+        foreign = [f for f in self.page.evaluate(FOREIGN_MARKUP) if not f.startswith(allowed)]
+        assert foreign == [], f"{where}: markup from content: {foreign[:5]} ({len(foreign)} in all)"
         text = squash(self.page.evaluate(READABLE_TEXT))
         missing = [p.n for p in expected if squash(p.visible) not in text]
         assert missing == [], f"{where}: payloads not shown as text: {missing}"
@@ -454,3 +451,29 @@ def test_rejected_forms_show_the_text_back_as_text(reader: Any, site: Site) -> N
     expect(ingrid.page.locator(".error").first).to_be_visible()
     ingrid.check("rejected digest introduction")
     expect(box).to_have_value(intro)
+
+
+def test_an_anonymous_suggestion_and_its_receipt_pages_show_the_payloads_as_text(
+    reader: Any, site: Site
+) -> None:
+    zoe = reader("zoe")
+    page = zoe.page
+    page.goto(f"{site.base}/suggestions/new")
+    page.get_by_label("Title").fill(P[7].text)
+    page.get_by_label("Description").fill(P[110].text + "\n\n" + P[101].text)
+    page.get_by_label("Anonymous", exact=False).check()
+    page.get_by_role("button", name="Send suggestion").click()
+    code = page.locator("#receipt-code").inner_text()
+    zoe.check("receipt")
+
+    # A wrong code (a payload) comes back in the field; the right one opens the follow-up.
+    page.goto(f"{site.base}/suggestions/receipt")
+    page.get_by_label("Receipt code").fill(P[4].text)
+    page.get_by_role("button", name="Open").click()
+    expect(page.locator(".error, .alert").first).to_be_visible()
+    zoe.check("wrong receipt")
+    expect(page.get_by_label("Receipt code")).to_have_value(P[4].text)
+    page.get_by_label("Receipt code").fill(code)
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(P[7].text)
+    zoe.check("follow-up", [P[7], P[110], P[101]])
