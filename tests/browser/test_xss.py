@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -70,6 +71,8 @@ class Site:
     closed_group: int = 0
     first_thread: int = 0
     first_suggestion: int = 0
+    post: int = 0  # a reply whose Markdown is plain payloads
+    campaign: int = 0
 
 
 def _user(username: str) -> Any:
@@ -83,8 +86,8 @@ def _seed(site: Site) -> None:
     from groups import moderation, posting
     from groups import services as groups
     from groups.models import Thread, Visibility
+    from suggestions import campaigns, workflow
     from suggestions import services as suggestions
-    from suggestions import workflow
     from suggestions.digest import services as digests
     from suggestions.models import Status, Suggestion
 
@@ -101,6 +104,16 @@ def _seed(site: Site) -> None:
                 title=payload.text, body=body.text, category="other", expected_benefit=payload.text
             )
             site.suggestions[payload.n] = suggestions.submit_named(authors[i % len(authors)], draft).id
+        campaign = campaigns.open_campaign(
+            people["ingrid"],
+            title=P[18].text,
+            description=markdown_all,
+            closes_at=utcnow() + timedelta(days=30),
+            department=None,
+        )
+        site.campaign = campaign.id
+        draft = suggestions.Draft(title=P[19].text, body=P[20].text, category="other", campaign=campaign)
+        site.suggestions[P[19].n] = suggestions.submit_named(people["eve"], draft).id
         db.session.flush()
         first = db.session.get(Suggestion, site.suggestions[PLAIN[0].n])
         site.first_suggestion = first.id
@@ -155,6 +168,8 @@ def _seed(site: Site) -> None:
         site.first_thread = first_thread.id
         groups.subscribe_thread(people["zoe"], first_thread)
         posts = [posting.reply(authors[i % 3], first_thread, p.text) for i, p in enumerate(MARKDOWN)]
+        # Plain payloads as a post's Markdown: its edit form holds them in a <textarea>.
+        site.post = posting.reply(people["mallory"], first_thread, P[6].text + "\n\n" + P[4].text).id
         # A hidden post: its author is told the (payload) reason; the log shows it.
         moderation.hide_post(people["jurgen"], posts[0], P[13].text)
 
@@ -266,6 +281,7 @@ def _pages(site: Site, items: tuple[int, ...] | None = None) -> list[tuple[str, 
     names = [name for name, _title, _dept in HOSTILE.values()]
     departments = [dept for _name, _title, dept in HOSTILE.values()]
     md = list(MARKDOWN)
+    typed = [Payload(p.n, p.text) for p in MARKDOWN]  # as a form field holds it, not rendered
     pages: list[tuple[str, str, list[Payload]]] = [
         ("zoe", "/suggestions/", PLAIN),
         ("zoe", "/suggestions/board", []),
@@ -287,6 +303,17 @@ def _pages(site: Site, items: tuple[int, ...] | None = None) -> list[tuple[str, 
         ("mallory", "/profile", [P[2], P[9], P[24]]),
         ("ingrid", f"/digest/{months.key(THIS_MONTH)}", [P[1], P[2], P[3], *md, names[0]]),
         ("ingrid", "/digest/archive", []),
+        ("mallory", f"/groups/posts/{site.post}/edit", [P[6], P[4]]),
+        ("zoe", f"/groups/posts/{site.post}/history", [P[6], P[4]]),
+        ("jurgen", f"/groups/posts/{site.post}/hide", [P[6], P[4]]),
+        ("zoe", f"/groups/posts/{site.post}/flag", [P[6], P[4]]),
+        ("jurgen", f"/groups/{site.group}/edit", [P[3], *typed[:5]]),
+        ("jurgen", f"/groups/threads/{site.first_thread}/move", [PLAIN[0], P[5]]),
+        ("zoe", "/suggestions/campaigns", [P[18]]),
+        ("zoe", f"/suggestions/campaigns/{site.campaign}", [P[18], *md, P[19]]),
+        ("zoe", f"/suggestions/new?campaign={site.campaign}", [P[18]]),
+        ("ingrid", f"/suggestions/{site.suggestions[4]}", [P[4]]),  # with the reviewer's forms
+        ("ingrid", f"/suggestions/{site.suggestions[3]}/adoption", [P[3], *typed]),
         ("zoe", "/search/?q=xss", PLAIN),
         ("zoe", "/search/?q=onerror+kind:thread", [P[2], P[4], P[6]]),
         ("zoe", "/search/?q=script+img", []),
