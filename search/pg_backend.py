@@ -130,6 +130,16 @@ def _clean(text: str) -> str:
     return text.replace("\x00", " ")
 
 
+def _words(text: str) -> str:
+    """``text`` as PostgreSQL's parser is to read it: without HTML tags.
+
+    Its default parser takes ``<...>`` for a tag and drops it, words and all, and drops everything
+    after ``<script>``: "the <b> tag" lost "b", and a post quoting ``<script>`` lost its words from
+    there on. As a space, "<" splits words as it does for Whoosh.
+    """
+    return _clean(text).replace("<", " ")
+
+
 def _literal(lexeme: str, prefix: bool = False) -> str:
     """One lexeme as tsquery text, quoted so that nothing in it is an operator."""
     quoted = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -227,6 +237,8 @@ class PostgresBackend:
             "date": naive_utc(doc.date),
             "title": _clean(doc.title),
             "body": _clean(doc.body),
+            "title_words": _words(doc.title),
+            "body_words": _words(doc.body),
             "stamp": stamp(doc),
             "language": lang,
             "config": CONFIGS[lang],
@@ -266,10 +278,10 @@ class PostgresBackend:
     def _analyse(self, conn: Connection, function: str, texts: Iterable[str]) -> None:
         """Ask the server what each text means in each language's configuration, once per text."""
         wanted = [
-            (CONFIGS[lang], _clean(text))
+            (CONFIGS[lang], _words(text))
             for text in dict.fromkeys(texts)
             for lang in self.languages
-            if (function, CONFIGS[lang], _clean(text)) not in self._analysed
+            if (function, CONFIGS[lang], _words(text)) not in self._analysed
         ]
         if not wanted:
             return
@@ -283,7 +295,7 @@ class PostgresBackend:
 
     def _phrase_query(self, text: str) -> dict[str, str]:
         """Per language: ``text`` as a phrase tsquery there ('' when only stop words)."""
-        return {lang: self._analysed[("phrase", CONFIGS[lang], _clean(text))] for lang in self.languages}
+        return {lang: self._analysed[("phrase", CONFIGS[lang], _words(text))] for lang in self.languages}
 
     def _clause(self, clause: Any) -> _Match | None:
         if isinstance(clause, Word):
@@ -432,7 +444,7 @@ class PostgresBackend:
             lexemes = {
                 lexeme
                 for lang in self.languages
-                for lexeme in self._analysed[("lexemes", CONFIGS[lang], _clean(text))].split("\x01")
+                for lexeme in self._analysed[("lexemes", CONFIGS[lang], _words(text))].split("\x01")
                 if lexeme
             }
             kinds = sorted(set(kinds))
@@ -503,8 +515,8 @@ def _lock(conn: Connection, timeout: float) -> None:
 def _vector() -> sa.ColumnElement[Any]:
     config = sa.cast(sa.bindparam("config"), pg.REGCONFIG)
     packed = getattr(sa.func, SCHEMA).search_packed_tsvector  # to_tsvector without stop-word gaps
-    title = sa.func.setweight(packed(config, sa.bindparam("title")), sa.literal_column("'A'"))
-    body = sa.func.setweight(packed(config, sa.bindparam("body")), sa.literal_column("'B'"))
+    title = sa.func.setweight(packed(config, sa.bindparam("title_words")), sa.literal_column("'A'"))
+    body = sa.func.setweight(packed(config, sa.bindparam("body_words")), sa.literal_column("'B'"))
     return title.op("||")(body)
 
 

@@ -70,3 +70,15 @@ def test_a_prefix_is_marked_in_a_long_texts_start(make_engine: Any) -> None:
     body = "Forklifts everywhere. " + FILLER * 80
     snippet = snippet_of(make_engine, body, "forklift*")
     assert snippet.startswith("<mark>Forklifts</mark>")
+
+
+@pytest.mark.parametrize("query", ["xss", "batteries", "onerror", "href"])
+def test_words_in_text_that_looks_like_html_are_found_and_shown_as_text(make_engine: Any, query: str) -> None:
+    # PostgreSQL's parser took "<...>" for a tag and dropped it, and everything after "<script>".
+    body = (
+        'Quote <a href="https://wiki.example/x">the wiki</a>: <img src=x onerror=alert(1)> and '
+        "<script>xss(1)</script>, then forklift batteries."
+    )
+    snippet = snippet_of(make_engine, body, query)
+    assert f"<mark>{query}</mark>" in snippet.lower()
+    assert "&lt;script&gt;" in snippet and "<script>" not in snippet and "<img" not in snippet
