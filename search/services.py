@@ -197,11 +197,14 @@ def search(user: User, text: str, *, order: str = "relevance", page: int = 1) ->
             outcome.did_you_mean = _did_you_mean(criteria, access)
     except IndexUnavailable as exc:
         outcome.degraded = True
-        cause = exc.__cause__
-        log.warning(  # why, never what was searched for
-            "Search degraded: the index is %s%s", exc, f" ({type(cause).__name__})" if cause else ""
-        )
+        # Why, never what was searched for. No local holds the cause: its traceback holds this
+        # frame, and the cycle would keep Whoosh's unclosed file open until the collector runs.
+        log.warning("Search degraded: the index is %s%s", exc, _cause(exc))
     return outcome
+
+
+def _cause(exc: BaseException) -> str:
+    return f" ({type(exc.__cause__).__name__})" if exc.__cause__ is not None else ""
 
 
 def _did_you_mean(criteria: Criteria, access: Realms) -> Query | None:
